@@ -1,0 +1,67 @@
+// airlock: the command-line entry point. Parses the subcommand and hands
+// over; all the work lives in the libraries.
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "record/record.h"
+
+namespace airlock::cli {
+
+namespace {
+
+const char kHelp[] = R"(airlock — checks data before it leaves: finds personal data, secrets and
+prohibited content in JSON Lines and text, redacts or quarantines each record,
+and writes what passed to a run directory.
+
+Usage: airlock COMMAND [options]
+
+Commands:
+  run       check inputs and write clean output, quarantine and a summary
+            (airlock run --help for its options)
+
+Options:
+  -h, --help     this text
+  --version      print the version
+
+Exit status: 0 passed, 1 the gate refused, 2 usage or configuration error,
+3 input or I/O error. Documentation: docs/ in the source tree.
+)";
+
+}  // namespace
+
+int report_error(const Error& error) {
+  std::cerr << "airlock: error: " << error.message << "\n";
+  return error.exit_code();
+}
+
+int report_usage_error(const std::string& command, const Error& error) {
+  std::cerr << "airlock " << command << ": error: " << error.message << "\n"
+            << "Try 'airlock " << command << " --help'.\n";
+  return 2;
+}
+
+}  // namespace airlock::cli
+
+int main(int argc, char** argv) {
+  // A closed pipe is an error to report (write fails with EPIPE), not a
+  // reason to die silently: a gate must not look as if it passed.
+  std::signal(SIGPIPE, SIG_IGN);
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+    std::fputs(airlock::cli::kHelp, args.empty() ? stderr : stdout);
+    return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "--version" || args[0] == "version") {
+    std::printf("airlock %s\n", AIRLOCK_VERSION);
+    return 0;
+  }
+  if (airlock::Status cpu = airlock::record::check_cpu(); !cpu.ok()) return airlock::cli::report_error(cpu.error());
+  std::string command = args[0];
+  args.erase(args.begin());
+  if (command == "run") return airlock::cli::run_command(args);
+  std::cerr << "airlock: error: unknown command '" << command << "'\nTry 'airlock --help'.\n";
+  return 2;
+}

@@ -1,0 +1,164 @@
+// airlock run: parse the options, wire inputs, stages and the run directory.
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "pipeline/pipeline.h"
+
+namespace airlock::cli {
+namespace {
+
+constexpr uint64_t kMaxLineLimit = uint64_t{1} << 30;
+
+const char kRunHelp[] = R"(Usage: airlock run INPUT... --out DIR [options]
+
+Reads JSON Lines (or plain text) records from each INPUT, checks every record,
+and writes a run directory:
+
+  DIR/clean.jsonl       records that passed, in input order
+  DIR/quarantine.jsonl  records that did not, one JSON object a line with the
+                        input file, line number and reasons
+  DIR/summary.json      counts per input that reconcile: records = clean + quarantined
+
+INPUT is a file or - for standard input; gzip (.gz) and zstd (.zst) inputs are
+decompressed transparently (recognised by their content, not their name).
+Outputs are written under temporary names and published only when the whole
+run succeeds.
+
+Options:
+  -o, --out DIR           run directory to create or fill (required)
+  -j, --threads N         worker threads (default: number of cores, here %u)
+  --fields SPEC           which strings of a record are text to check:
+                            auto        (default) pick by the first record's shape
+                            chat        /messages/*/content (string or text parts)
+                                        and tool call arguments
+                            batch       Batch API requests: the same under /body,
+                                        plus /body/input and /body/prompt
+                            preference  DPO files: /input/messages/*/content,
+                                        /preferred_output/*/content, /non_preferred_output/*/content
+                            text        each line is plain text
+                            all         every string value of the record
+                          or JSON pointers with * wildcards, comma-separated:
+                            --fields '/messages/*/content,/metadata/notes'
+  --max-line-bytes N      longest line kept as a record (default 16M); longer
+                          lines go to quarantine as too_large without being
+                          held in memory. Accepts K, M and G suffixes.
+  --force                 replace the outputs of an earlier run in DIR
+  -q, --quiet             no progress line and no report on stderr
+  -h, --help              this text
+
+Bad records never stop the run: invalid JSON or UTF-8, lone surrogates, NUL
+bytes, over-long lines, records that are not objects or lack the selected
+fields all go to quarantine with a reason (see docs/formats.md).
+
+Exit status: 0 the run completed; 2 usage or configuration error; 3 an input
+could not be read (missing file, truncated .gz) or an output not written.
+)";
+
+struct RunArgs {
+  pipeline::Options options;
+  std::string out_dir;
+  bool force = false;
+  bool quiet = false;
+  bool help = false;
+};
+
+Result<RunArgs> parse_run_args(const std::vector<std::string>& args) {
+  Result<ParsedArgs> parsed = parse_args(args, {
+                                                   {"--out", "-o", true},
+                                                   {"--threads", "-j", true},
+                                                   {"--fields", "", true},
+                                                   {"--max-line-bytes", "", true},
+                                                   {"--batch-bytes", "", true},
+                                                   {"--force", "", false},
+                                                   {"--quiet", "-q", false},
+                                                   {"--help", "-h", false},
+                                               });
+  if (!parsed.ok()) return parsed.error();
+  const ParsedArgs& a = parsed.value();
+  RunArgs run;
+  run.help = a.has("--help");
+  if (run.help) return run;
+  run.options.inputs = a.positionals();
+  run.out_dir = a.value("--out");
+  run.force = a.has("--force");
+  run.quiet = a.has("--quiet");
+  run.options.fields = a.value("--fields", "auto");
+  run.options.threads = std::max(1u, std::thread::hardware_concurrency());
+  if (a.has("--threads")) {
+    Result<uint64_t> n = parse_number(a.value("--threads"), "--threads", 1, 256);
+    if (!n.ok()) return n.error();
+    run.options.threads = static_cast<unsigned>(n.value());
+  }
+  // --batch-bytes is for tests and tuning: small batches put records across batch edges.
+  for (auto [name, target] : {std::pair{"--max-line-bytes", &run.options.max_line_bytes},
+                              std::pair{"--batch-bytes", &run.options.batch_bytes}}) {
+    if (!a.has(name)) continue;
+    Result<uint64_t> n = parse_size(a.value(name), name);
+    if (!n.ok()) return n.error();
+    if (n.value() < 1 || n.value() > kMaxLineLimit) return usage_error(std::string(name) + ": must be between 1 and 1G");
+    *target = n.value();
+  }
+  if (run.options.inputs.empty()) return usage_error("no INPUT given (a file, or - for standard input)");
+  if (run.out_dir.empty()) return usage_error("--out DIR is required");
+  return run;
+}
+
+std::string format_duration(double seconds) {
+  long s = static_cast<long>(seconds + 0.5);
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
+  return buffer;
+}
+
+void print_progress(const pipeline::Progress& p) {
+  double mb_per_s = p.seconds > 0 ? static_cast<double>(p.bytes) / 1e6 / p.seconds : 0;
+  char line[200];
+  int n = std::snprintf(line, sizeof line, "\r\033[Kairlock: %llu records, %.1f MB/s",
+                        static_cast<unsigned long long>(p.records), mb_per_s);
+  std::string text(line, static_cast<size_t>(std::max(n, 0)));
+  if (p.raw_bytes_total > 0 && p.raw_bytes_read > 0) {
+    double fraction = std::min(1.0, static_cast<double>(p.raw_bytes_read) / static_cast<double>(p.raw_bytes_total));
+    std::snprintf(line, sizeof line, ", %.0f%%", fraction * 100);
+    text += line;
+    if (fraction > 0.01) text += ", ETA " + format_duration(p.seconds * (1 - fraction) / fraction);
+  }
+  std::cerr << text << std::flush;
+}
+
+}  // namespace
+
+int run_command(const std::vector<std::string>& args) {
+  Result<RunArgs> parsed = parse_run_args(args);
+  if (!parsed.ok()) return report_usage_error("run", parsed.error());
+  RunArgs& run = parsed.value();
+  if (run.help) {
+    std::printf(kRunHelp, std::max(1u, std::thread::hardware_concurrency()));
+    return 0;
+  }
+  bool show_progress = !run.quiet && ::isatty(STDERR_FILENO);
+  if (!run.quiet) run.options.notice = [](const std::string& text) { std::cerr << "airlock: " << text << "\n"; };
+  if (show_progress) run.options.progress = print_progress;
+
+  Result<pipeline::OpenedInputs> inputs = pipeline::open_inputs(run.options.inputs);
+  if (!inputs.ok()) return report_error(inputs.error());
+  Result<std::unique_ptr<pipeline::RunDirectory>> dir =
+      pipeline::RunDirectory::create(run.out_dir, run.force, inputs->infos);
+  if (!dir.ok()) return report_error(dir.error());
+
+  std::vector<const pipeline::Stage*> stages;  // detection and policy plug in here
+  Result<pipeline::Summary> summary =
+      pipeline::run(run.options, std::move(inputs.value()), stages, dir.value()->sinks());
+  if (show_progress) std::cerr << "\r\033[K" << std::flush;
+  if (!summary.ok()) return report_error(summary.error());
+  Status committed = dir.value()->commit(pipeline::summary_json(summary.value(), AIRLOCK_VERSION));
+  if (!committed.ok()) return report_error(committed.error());
+  if (!run.quiet) std::cerr << pipeline::summary_text(summary.value(), run.out_dir);
+  return 0;
+}
+
+}  // namespace airlock::cli

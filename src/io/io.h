@@ -1,0 +1,118 @@
+// io: where bytes come from and where they go.
+//
+// Sources: a file or standard input, decompressed transparently when it is
+// gzip or zstd (recognised by magic bytes, not by name). A truncated or
+// corrupt compressed stream is an error, never a silent end of input.
+//
+// Sinks: AtomicFile writes under a temporary name in the destination folder
+// and publishes with fsync + rename only when commit() is called, so a crash
+// or an error leaves nothing under the final name.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+
+namespace airlock::io {
+
+enum class Compression { kNone, kGzip, kZstd };
+std::string_view compression_name(Compression c);
+
+// What is known about an input before reading it.
+struct InputInfo {
+  std::string path;                  // as given; "-" is standard input
+  std::string display_name;          // for messages: the path, or "<stdin>"
+  std::optional<uint64_t> file_size; // bytes on disk, when a regular file
+  Compression compression = Compression::kNone;
+  dev_t device = 0;  // identity, to refuse writing over an input
+  ino_t inode = 0;
+};
+
+// A stream of (decompressed) bytes.
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  // Reads up to `capacity` bytes into `buffer`; 0 means the end of the input.
+  virtual Result<size_t> read(char* buffer, size_t capacity) = 0;
+  // Bytes consumed from the file itself so far (compressed bytes for .gz
+  // and .zst), to report progress against InputInfo::file_size.
+  virtual uint64_t raw_bytes_read() const = 0;
+};
+
+// Opens a file, or standard input for "-", detecting gzip and zstd.
+Result<std::unique_ptr<ByteSource>> open_input(const std::string& path, InputInfo* info);
+
+// Opens a source over bytes held in memory (for tests and small inputs).
+std::unique_ptr<ByteSource> memory_source(std::string bytes);
+
+// Where output bytes go. write() may buffer; finish() makes them durable.
+class ByteSink {
+ public:
+  virtual ~ByteSink() = default;
+  virtual Status write(std::string_view bytes) = 0;
+  virtual Status finish() = 0;
+};
+
+// A file published atomically: bytes go to a temporary file in the same
+// folder (created with O_EXCL, never following a link); commit() fsyncs,
+// renames to the final name and fsyncs the folder. Destroying an uncommitted
+// AtomicFile removes the temporary file.
+class AtomicFile final : public ByteSink {
+ public:
+  struct Options {
+    mode_t mode = 0600;
+    bool replace_existing = false;  // otherwise an existing final file is an error
+  };
+  static Result<std::unique_ptr<AtomicFile>> create(const std::string& directory,
+                                                    const std::string& name, Options options);
+  ~AtomicFile() override;
+
+  Status write(std::string_view bytes) override;
+  Status finish() override;  // fsync only
+  Status commit();           // finish, rename into place, fsync the folder
+  void abort();              // remove the temporary file
+
+  const std::string& final_path() const { return final_path_; }
+  uint64_t bytes_written() const { return bytes_written_; }
+
+ private:
+  AtomicFile() = default;
+  int dir_fd_ = -1;
+  int fd_ = -1;
+  std::string temp_name_;
+  std::string final_name_;
+  std::string final_path_;
+  Options options_;
+  uint64_t bytes_written_ = 0;
+  bool committed_ = false;
+};
+
+// Writes all of `bytes` to `fd`, retrying on EINTR and short writes.
+Status write_all(int fd, std::string_view bytes, const std::string& what);
+
+// Streaming SHA-256 (OpenSSL EVP), for digests of inputs, outputs and
+// over-long lines that are never held in memory whole.
+class Sha256 {
+ public:
+  Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+  void update(std::string_view bytes);
+  std::string hex_digest();  // finishes; call once
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+// Human-readable reason for an errno value.
+std::string errno_text(int error_number);
+
+}  // namespace airlock::io

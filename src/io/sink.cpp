@@ -1,0 +1,148 @@
+// Output files published atomically, and streaming SHA-256.
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "io/io.h"
+
+namespace airlock::io {
+namespace {
+
+std::string random_suffix() {
+  unsigned char bytes[6];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) {
+    // Uniqueness, not secrecy, is what matters here; O_EXCL catches clashes.
+    for (size_t i = 0; i < sizeof bytes; ++i) bytes[i] = static_cast<unsigned char>(::getpid() >> (i * 3));
+  }
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : bytes) {
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
+  }
+  return out;
+}
+
+}  // namespace
+
+Status write_all(int fd, std::string_view bytes, const std::string& what) {
+  while (!bytes.empty()) {
+    ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return io_error(what + ": write failed: " + errno_text(errno));
+    }
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return ok_status();
+}
+
+Result<std::unique_ptr<AtomicFile>> AtomicFile::create(const std::string& directory,
+                                                       const std::string& name, Options options) {
+  std::unique_ptr<AtomicFile> file(new AtomicFile());
+  file->options_ = options;
+  file->final_name_ = name;
+  file->final_path_ = directory + "/" + name;
+  file->dir_fd_ = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (file->dir_fd_ < 0) {
+    return io_error(directory + ": cannot open output folder: " + errno_text(errno));
+  }
+  if (!options.replace_existing && ::faccessat(file->dir_fd_, name.c_str(), F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+    return io_error(file->final_path_ + ": already exists (use --force to replace it)");
+  }
+  for (int attempt = 0; attempt < 8 && file->fd_ < 0; ++attempt) {
+    file->temp_name_ = "." + name + ".tmp-" + random_suffix();
+    file->fd_ = ::openat(file->dir_fd_, file->temp_name_.c_str(),
+                         O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, options.mode);
+    if (file->fd_ < 0 && errno != EEXIST) {
+      return io_error(file->final_path_ + ": cannot create temporary file: " + errno_text(errno));
+    }
+  }
+  if (file->fd_ < 0) return io_error(file->final_path_ + ": cannot create a unique temporary file");
+  // The umask may have narrowed the mode; it must never widen it, and a
+  // quarantine file must stay private whatever the umask says.
+  ::fchmod(file->fd_, options.mode);
+  return file;
+}
+
+AtomicFile::~AtomicFile() {
+  if (!committed_) abort();
+  if (dir_fd_ >= 0) ::close(dir_fd_);
+}
+
+Status AtomicFile::write(std::string_view bytes) {
+  if (fd_ < 0) return io_error(final_path_ + ": write after close");
+  Status s = write_all(fd_, bytes, final_path_);
+  if (s.ok()) bytes_written_ += bytes.size();
+  return s;
+}
+
+Status AtomicFile::finish() {
+  if (fd_ < 0) return io_error(final_path_ + ": finish after close");
+  if (::fsync(fd_) != 0) return io_error(final_path_ + ": fsync failed: " + errno_text(errno));
+  return ok_status();
+}
+
+Status AtomicFile::commit() {
+  if (committed_) return ok_status();
+  Status s = finish();
+  if (!s.ok()) return s;
+  if (::close(fd_) != 0) {
+    fd_ = -1;
+    return io_error(final_path_ + ": close failed: " + errno_text(errno));
+  }
+  fd_ = -1;
+  unsigned flags = options_.replace_existing ? 0 : RENAME_NOREPLACE;
+  if (::renameat2(dir_fd_, temp_name_.c_str(), dir_fd_, final_name_.c_str(), flags) != 0) {
+    int e = errno;
+    return io_error(final_path_ + ": cannot publish: " +
+                    (e == EEXIST ? std::string("already exists (use --force to replace it)") : errno_text(e)));
+  }
+  committed_ = true;
+  if (::fsync(dir_fd_) != 0) return io_error(final_path_ + ": fsync of folder failed: " + errno_text(errno));
+  return ok_status();
+}
+
+void AtomicFile::abort() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+    fd_ = -1;
+  }
+  if (!committed_ && !temp_name_.empty() && dir_fd_ >= 0) {
+    ::unlinkat(dir_fd_, temp_name_.c_str(), 0);
+    temp_name_.clear();
+  }
+}
+
+struct Sha256::State {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  ~State() { EVP_MD_CTX_free(ctx); }
+};
+
+Sha256::Sha256() : state_(std::make_unique<State>()) {
+  EVP_DigestInit_ex(state_->ctx, EVP_sha256(), nullptr);
+}
+Sha256::~Sha256() = default;
+
+void Sha256::update(std::string_view bytes) { EVP_DigestUpdate(state_->ctx, bytes.data(), bytes.size()); }
+
+std::string Sha256::hex_digest() {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_DigestFinal_ex(state_->ctx, digest, &length);
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(length * 2);
+  for (unsigned int i = 0; i < length; ++i) {
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 15];
+  }
+  return out;
+}
+
+}  // namespace airlock::io

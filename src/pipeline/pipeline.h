@@ -1,0 +1,154 @@
+// pipeline: moves records from inputs to outputs through stages, in order.
+//
+//   inputs ─► reader (batches of lines) ─► thread pool: decode, stages,
+//   splice ─► ordered writer ─► clean sink, quarantine sink
+//
+// Output is byte-identical whatever the thread count: batches are processed
+// in parallel and written back in input order. The number of batches in
+// flight is bounded, so memory stays flat however large the input is.
+// Every record ends up in exactly one of the two sinks; the summary's counts
+// reconcile (records = clean + quarantined) or the run fails.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "io/io.h"
+#include "record/record.h"
+
+namespace airlock::pipeline {
+
+// A record as stages see it.
+struct Record {
+  const std::string* source = nullptr;  // input's display name
+  uint64_t line_number = 0;             // 1-based
+  std::string_view line;                // original bytes, without the '\n'
+  std::vector<record::TextField>* fields = nullptr;  // selected strings, in line order
+  // A stage that adds a problem sends the record to quarantine; later stages
+  // do not see it.
+  std::vector<record::Problem> problems;
+};
+
+// Detection, policy and other per-record work plugs in here. process() is
+// called from several worker threads at once and must be thread-safe.
+class Stage {
+ public:
+  virtual ~Stage() = default;
+  virtual std::string_view name() const = 0;
+  // Edits fields (TextField::replaced / replacement) or adds problems.
+  virtual void process(Record& record) const = 0;
+};
+
+struct Progress {
+  uint64_t records = 0;
+  uint64_t bytes = 0;          // decompressed input bytes written out so far
+  uint64_t raw_bytes_read = 0; // bytes read from the files (compressed size)
+  uint64_t raw_bytes_total = 0;// 0 when unknown (stdin, pipes)
+  double seconds = 0;
+};
+
+struct Options {
+  std::vector<std::string> inputs;  // paths; "-" is standard input
+  unsigned threads = 1;
+  std::string fields = "auto";      // preset or pointers, see record::FieldSelector::parse
+  size_t max_line_bytes = 16u << 20;
+  size_t batch_bytes = 4u << 20;    // target size of a batch of lines
+  size_t max_batches_in_flight = 0; // 0: 2 × threads + 2
+  // Called (from the reader thread) with notices for the user, such as the
+  // preset "auto" picked for an input.
+  std::function<void(const std::string&)> notice;
+  // Called from the writer thread about 5 times a second while running.
+  std::function<void(const Progress&)> progress;
+};
+
+struct Counts {
+  uint64_t lines = 0;        // lines read, empty ones included
+  uint64_t empty_lines = 0;  // blank lines: counted, not records
+  uint64_t records = 0;
+  uint64_t clean = 0;
+  uint64_t changed = 0;      // clean records a stage edited
+  uint64_t quarantined = 0;
+  uint64_t bytes = 0;        // decompressed input bytes
+  std::map<std::string, uint64_t> reasons;  // quarantine reason code → records
+
+  void add(const Counts& other);
+  bool reconciles() const { return records == clean + quarantined && lines == records + empty_lines; }
+};
+
+struct InputSummary {
+  io::InputInfo info;
+  std::string fields;  // the selector used ("chat (…)")
+  bool bom_stripped = false;
+  Counts counts;
+};
+
+struct StageSummary {
+  std::string name;
+  uint64_t changed = 0;
+  uint64_t quarantined = 0;
+};
+
+struct Summary {
+  std::vector<InputSummary> inputs;
+  std::vector<StageSummary> stages;  // "decode" first, then the stages given
+  Counts totals;
+  unsigned threads = 1;
+  double seconds = 0;
+  uint64_t clean_bytes = 0;
+  uint64_t quarantine_bytes = 0;
+};
+
+struct Sinks {
+  io::ByteSink* clean = nullptr;
+  io::ByteSink* quarantine = nullptr;
+};
+
+// Opened inputs, ready to run: all files are opened before any output is
+// created, so a missing input fails the run before it starts.
+struct OpenedInputs {
+  std::vector<io::InputInfo> infos;
+  std::vector<std::unique_ptr<io::ByteSource>> sources;
+};
+Result<OpenedInputs> open_inputs(const std::vector<std::string>& paths);
+
+// Runs the pipeline over opened inputs. Errors: an input that fails mid-way
+// (truncated .gz, read error), a sink that fails, counts that do not
+// reconcile. The caller publishes the sinks only on success.
+Result<Summary> run(const Options& options, OpenedInputs inputs, const std::vector<const Stage*>& stages,
+                    const Sinks& sinks);
+
+// The summary as JSON (summary.json) and as a short terminal report.
+std::string summary_json(const Summary& summary, std::string_view version);
+std::string summary_text(const Summary& summary, const std::string& out_dir);
+
+// The run directory of `airlock run`: clean.jsonl, quarantine.jsonl and
+// summary.json, written under temporary names and published together by
+// commit(). Refuses an output that would overwrite one of the inputs, and
+// existing outputs unless `force`.
+class RunDirectory {
+ public:
+  static constexpr const char* kClean = "clean.jsonl";
+  static constexpr const char* kQuarantine = "quarantine.jsonl";
+  static constexpr const char* kSummary = "summary.json";
+
+  static Result<std::unique_ptr<RunDirectory>> create(const std::string& path, bool force,
+                                                      const std::vector<io::InputInfo>& inputs);
+  Sinks sinks() { return {clean_.get(), quarantine_.get()}; }
+  // Writes summary.json and publishes all three files.
+  Status commit(const std::string& summary_json);
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  std::unique_ptr<io::AtomicFile> clean_;
+  std::unique_ptr<io::AtomicFile> quarantine_;
+  std::unique_ptr<io::AtomicFile> summary_;
+};
+
+}  // namespace airlock::pipeline

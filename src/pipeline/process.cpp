@@ -1,0 +1,151 @@
+// The per-batch work of a worker thread: decode, stages, splice, and the
+// clean and quarantine bytes of the batch.
+#include "pipeline/batch.h"
+
+namespace airlock::pipeline {
+namespace {
+
+bool is_blank(std::string_view line) { return line.find_first_not_of(" \t\r") == std::string_view::npos; }
+
+std::string_view trim_json_space(std::string_view text) {
+  size_t begin = text.find_first_not_of(" \t\r\n");
+  if (begin == std::string_view::npos) return {};
+  size_t end = text.find_last_not_of(" \t\r\n");
+  return text.substr(begin, end - begin + 1);
+}
+
+// {"source":…,"line":…,"reasons":[…] — the caller closes the object.
+void open_quarantine_entry(std::string& out, const Batch& batch, uint64_t line_number,
+                           const std::vector<record::Problem>& problems) {
+  out += "{\"source\":";
+  record::append_json_string_lossless(out, *batch.source);
+  out += ",\"line\":";
+  out += std::to_string(line_number);
+  out += ",\"reasons\":[";
+  for (size_t i = 0; i < problems.size(); ++i) {
+    if (i) out += ',';
+    out += "{\"code\":\"";
+    out += record::reason_code(problems[i].reason);
+    out += "\",\"detail\":";
+    record::append_json_string_lossless(out, problems[i].detail);
+    out += '}';
+  }
+  out += ']';
+}
+
+class BatchProcessor {
+ public:
+  BatchProcessor(Batch& batch, const std::vector<const Stage*>& stages) : batch_(batch), stages_(stages) {
+    batch_.stage_counts.assign(stages.size() + 1, StageSummary{});
+    batch_.clean.reserve(batch_.data.size() + batch_.data.size() / 8);
+  }
+
+  void run() {
+    for (const LineRef& line : batch_.lines) {
+      ++batch_.counts.lines;
+      if (line.oversize >= 0) {
+        quarantine_oversize(line);
+        continue;
+      }
+      std::string_view bytes(batch_.data.data() + line.begin, line.length);
+      if (is_blank(bytes)) {
+        ++batch_.counts.empty_lines;
+        continue;
+      }
+      ++batch_.counts.records;
+      process_record(line, bytes);
+    }
+  }
+
+ private:
+  void process_record(const LineRef& line, std::string_view bytes) {
+    thread_local record::Decoder decoder;
+    thread_local std::vector<record::TextField> fields;
+    record::Problem problem;
+    bool json = !batch_.selector->is_text();
+    if (!decoder.decode(bytes, *batch_.selector, fields, problem)) {
+      ++batch_.stage_counts[0].quarantined;
+      // The record is a JSON object only when it failed on its fields.
+      bool is_object = problem.reason == record::Reason::kMissingField ||
+                       problem.reason == record::Reason::kFieldType;
+      quarantine(line, bytes, {std::move(problem)}, is_object);
+      return;
+    }
+    Record record;
+    record.source = batch_.source;
+    record.line_number = line.number;
+    record.line = bytes;
+    record.fields = &fields;
+    size_t replaced = 0;
+    for (size_t i = 0; i < stages_.size(); ++i) {
+      stages_[i]->process(record);
+      StageSummary& counts = batch_.stage_counts[i + 1];
+      if (!record.problems.empty()) {
+        ++counts.quarantined;
+        quarantine(line, bytes, record.problems, json);
+        return;
+      }
+      size_t now_replaced = count_replaced(fields);
+      if (now_replaced != replaced) ++counts.changed;
+      replaced = now_replaced;
+    }
+    ++batch_.counts.clean;
+    if (replaced) {
+      ++batch_.counts.changed;
+      record::splice(bytes, json, fields, batch_.clean);
+    } else {
+      batch_.clean.append(bytes);
+    }
+    batch_.clean += '\n';
+  }
+
+  static size_t count_replaced(const std::vector<record::TextField>& fields) {
+    size_t n = 0;
+    for (const record::TextField& field : fields) n += field.replaced;
+    return n;
+  }
+
+  void count_quarantined(const std::vector<record::Problem>& problems) {
+    ++batch_.counts.quarantined;
+    for (const record::Problem& problem : problems) ++batch_.counts.reasons[std::string(record::reason_code(problem.reason))];
+  }
+
+  void quarantine(const LineRef& line, std::string_view bytes, const std::vector<record::Problem>& problems,
+                  bool embed_record) {
+    count_quarantined(problems);
+    std::string& out = batch_.quarantine;
+    open_quarantine_entry(out, batch_, line.number, problems);
+    if (embed_record) {
+      out += ",\"record\":";
+      out += trim_json_space(bytes);
+    } else {
+      out += ",\"raw\":";
+      record::append_json_string_lossless(out, bytes);
+    }
+    out += "}\n";
+  }
+
+  void quarantine_oversize(const LineRef& line) {
+    ++batch_.counts.records;
+    const OversizeLine& oversize = batch_.oversize[static_cast<size_t>(line.oversize)];
+    std::vector<record::Problem> problems = {
+        {record::Reason::kTooLarge, "the line is " + std::to_string(oversize.length) +
+                                        " bytes, over the limit (--max-line-bytes)"}};
+    count_quarantined(problems);
+    ++batch_.stage_counts[0].quarantined;
+    std::string& out = batch_.quarantine;
+    open_quarantine_entry(out, batch_, line.number, problems);
+    out += ",\"offset\":" + std::to_string(line.file_offset);
+    out += ",\"length\":" + std::to_string(oversize.length);
+    out += ",\"sha256\":\"" + oversize.sha256 + "\"}\n";
+  }
+
+  Batch& batch_;
+  const std::vector<const Stage*>& stages_;
+};
+
+}  // namespace
+
+void process_batch(Batch& batch, const std::vector<const Stage*>& stages) { BatchProcessor(batch, stages).run(); }
+
+}  // namespace airlock::pipeline

@@ -1,0 +1,115 @@
+// summary.json and the terminal report of a run.
+#include <cstdio>
+
+#include "pipeline/pipeline.h"
+
+namespace airlock::pipeline {
+namespace {
+
+using record::append_json_string_lossless;
+
+void append_counts(std::string& out, const Counts& c) {
+  out += "\"lines\":" + std::to_string(c.lines);
+  out += ",\"empty_lines\":" + std::to_string(c.empty_lines);
+  out += ",\"records\":" + std::to_string(c.records);
+  out += ",\"clean\":" + std::to_string(c.clean);
+  out += ",\"changed\":" + std::to_string(c.changed);
+  out += ",\"quarantined\":" + std::to_string(c.quarantined);
+  out += ",\"bytes\":" + std::to_string(c.bytes);
+  out += ",\"quarantine_reasons\":{";
+  bool first = true;
+  for (const auto& [code, n] : c.reasons) {
+    if (!first) out += ',';
+    first = false;
+    out += '"' + code + "\":" + std::to_string(n);
+  }
+  out += "},\"reconciled\":";
+  out += c.reconciles() ? "true" : "false";
+}
+
+// 1234567 → "1,234,567"
+std::string with_commas(uint64_t n) {
+  std::string digits = std::to_string(n);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+std::string format(const char* pattern, double value) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, pattern, value);
+  return buffer;
+}
+
+}  // namespace
+
+std::string summary_json(const Summary& summary, std::string_view version) {
+  std::string out = "{\"airlock_version\":\"";
+  out += version;
+  out += "\",\"threads\":" + std::to_string(summary.threads);
+  out += ",\"seconds\":" + format("%.3f", summary.seconds);
+  out += ",\"inputs\":[";
+  for (size_t i = 0; i < summary.inputs.size(); ++i) {
+    const InputSummary& input = summary.inputs[i];
+    if (i) out += ',';
+    out += "{\"path\":";
+    append_json_string_lossless(out, input.info.display_name);
+    out += ",\"compression\":\"";
+    out += io::compression_name(input.info.compression);
+    out += "\",\"fields\":";
+    append_json_string_lossless(out, input.fields);
+    out += ",\"bom_stripped\":";
+    out += input.bom_stripped ? "true," : "false,";
+    append_counts(out, input.counts);
+    out += '}';
+  }
+  out += "],\"totals\":{";
+  append_counts(out, summary.totals);
+  out += "},\"stages\":[";
+  for (size_t i = 0; i < summary.stages.size(); ++i) {
+    if (i) out += ',';
+    out += "{\"name\":";
+    append_json_string_lossless(out, summary.stages[i].name);
+    out += ",\"changed\":" + std::to_string(summary.stages[i].changed);
+    out += ",\"quarantined\":" + std::to_string(summary.stages[i].quarantined) + "}";
+  }
+  out += "],\"outputs\":{\"clean\":{\"path\":\"" + std::string(RunDirectory::kClean) + "\",\"bytes\":" +
+         std::to_string(summary.clean_bytes) + "},\"quarantine\":{\"path\":\"" + RunDirectory::kQuarantine +
+         "\",\"bytes\":" + std::to_string(summary.quarantine_bytes) + "}}}\n";
+  return out;
+}
+
+std::string summary_text(const Summary& summary, const std::string& out_dir) {
+  const Counts& t = summary.totals;
+  double mb = static_cast<double>(t.bytes) / 1e6;
+  std::string out = "airlock run: " + with_commas(t.records) + " records from " +
+                    std::to_string(summary.inputs.size()) + (summary.inputs.size() == 1 ? " input" : " inputs") +
+                    ", " + format("%.1f", mb) + " MB in " + format("%.2f", summary.seconds) + " s";
+  if (summary.seconds > 0) out += " (" + format("%.1f", mb / summary.seconds) + " MB/s)";
+  out += ", " + std::to_string(summary.threads) + (summary.threads == 1 ? " thread\n" : " threads\n");
+  out += "  clean        " + with_commas(t.clean) + " (" + with_commas(t.changed) + " changed)\n";
+  out += "  quarantined  " + with_commas(t.quarantined);
+  if (!t.reasons.empty()) {
+    out += ":";
+    bool first = true;
+    for (const auto& [code, n] : t.reasons) {
+      out += first ? " " : ", ";
+      first = false;
+      out += code + " " + with_commas(n);
+    }
+  }
+  out += "\n";
+  if (t.empty_lines) out += "  empty lines  " + with_commas(t.empty_lines) + " (skipped)\n";
+  for (const InputSummary& input : summary.inputs) {
+    out += "  " + input.info.display_name + ": " + with_commas(input.counts.records) + " records, fields " +
+           input.fields + (input.bom_stripped ? ", byte-order mark removed" : "") + "\n";
+  }
+  out += "  wrote " + out_dir + "/" + RunDirectory::kClean + ", " + out_dir + "/" + RunDirectory::kQuarantine +
+         ", " + out_dir + "/" + RunDirectory::kSummary + "\n";
+  return out;
+}
+
+}  // namespace airlock::pipeline

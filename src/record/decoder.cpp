@@ -1,0 +1,341 @@
+// Decoding a line: full validation with simdjson On-Demand by visiting every
+// value, collecting the strings the selector picks with their byte spans.
+#include <simdjson.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "record/record.h"
+
+namespace airlock::record {
+namespace {
+
+namespace od = simdjson::ondemand;
+
+// One step of the path from the root to the value being visited.
+struct Segment {
+  std::string_view key;  // object member name (unescaped)
+  size_t index = 0;      // array index
+  bool is_index = false;
+};
+
+constexpr bool is_json_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+bool is_hex_surrogate(std::string_view hex, bool* high) {
+  if (hex.size() != 4) return false;
+  char a = static_cast<char>(hex[0] | 0x20), b = static_cast<char>(hex[1] | 0x20);
+  if (a != 'd') return false;
+  if (b >= '8' && b <= 'b') {
+    *high = true;
+    return true;
+  }
+  if (b >= 'c' && b <= 'f') {
+    *high = false;
+    return true;
+  }
+  return false;
+}
+
+// True if a JSON string token holds a \u escape of a surrogate that is not
+// part of a high+low pair (RFC 8259 §8.2 leaves those "unpredictable").
+bool has_lone_surrogate(std::string_view token) {
+  bool pending_high = false;
+  for (size_t i = 0; i + 1 < token.size(); ++i) {
+    if (token[i] != '\\') {
+      if (pending_high) return true;
+      continue;
+    }
+    char escaped = token[i + 1];
+    if (escaped == 'u' && i + 6 <= token.size()) {
+      bool high = false;
+      bool surrogate = is_hex_surrogate(token.substr(i + 2, 4), &high);
+      if (pending_high && !(surrogate && !high)) return true;  // high not followed by low
+      if (surrogate && !high && !pending_high) return true;    // low without high
+      pending_high = surrogate && high && !pending_high;
+      i += 5;
+    } else {
+      if (pending_high) return true;
+      ++i;
+    }
+  }
+  return pending_high;
+}
+
+Problem problem_for(simdjson::error_code error) {
+  switch (error) {
+    case simdjson::UTF8_ERROR: return {Reason::kInvalidUtf8, "the line is not valid UTF-8"};
+    case simdjson::DEPTH_ERROR:
+      return {Reason::kTooDeep, "nesting deeper than " + std::to_string(simdjson::DEFAULT_MAX_DEPTH) + " levels"};
+    case simdjson::UNESCAPED_CHARS:
+      return {Reason::kInvalidJson, "unescaped control character inside a string"};
+    default: break;
+  }
+  return {Reason::kInvalidJson, std::string("not valid JSON: ") + simdjson::error_message(error)};
+}
+
+}  // namespace
+
+struct Decoder::Impl {
+  od::parser parser;
+  std::unique_ptr<simdjson::dom::parser> dom;  // only to classify records that are not objects
+  std::vector<Segment> path;
+  const FieldSelector* selector = nullptr;
+  std::vector<TextField>* fields = nullptr;
+  std::string_view line;
+  bool matched_any = false;  // some selected path was present (even as null)
+  Problem problem;
+
+  bool fail(simdjson::error_code error, std::string_view token = {}) {
+    problem = problem_for(error);
+    if (error == simdjson::STRING_ERROR && has_lone_surrogate(token)) {
+      problem = {Reason::kLoneSurrogate, "a \\u escape encodes a lone UTF-16 surrogate"};
+    }
+    return false;
+  }
+  bool fail(Reason reason, std::string detail) {
+    problem = {reason, std::move(detail)};
+    return false;
+  }
+
+  // Patterns still matching after stepping into `segment` at `depth`.
+  uint64_t advance(uint64_t live, size_t depth, const Segment& segment) const {
+    const auto& patterns = selector->segments();
+    uint64_t next = 0;
+    for (uint64_t bits = live; bits; bits &= bits - 1) {
+      int p = __builtin_ctzll(bits);
+      const std::vector<std::string>& pattern = patterns[p];
+      if (pattern.size() <= depth) continue;
+      const std::string& want = pattern[depth];
+      bool match = want == "*";
+      if (!match) {
+        if (segment.is_index) {
+          match = !want.empty() && want.find_first_not_of("0123456789") == std::string::npos &&
+                  (want.size() == 1 || want[0] != '0') && want == std::to_string(segment.index);
+        } else {
+          match = want == segment.key;
+        }
+      }
+      if (match) next |= uint64_t{1} << p;
+    }
+    return next;
+  }
+
+  // Of the live patterns, which end exactly here and which go deeper.
+  void split_live(uint64_t live, size_t depth, uint64_t* ending, uint64_t* deeper) const {
+    *ending = *deeper = 0;
+    for (uint64_t bits = live; bits; bits &= bits - 1) {
+      int p = __builtin_ctzll(bits);
+      size_t length = selector->segments()[p].size();
+      if (length == depth) *ending |= uint64_t{1} << p;
+      if (length > depth) *deeper |= uint64_t{1} << p;
+    }
+  }
+
+  // The escaped text of a key, from just after its opening quote to its
+  // closing quote (or the end of the line).
+  std::string_view key_token(const char* start) const {
+    const char* end = line.data() + line.size();
+    const char* p = start;
+    while (p < end && *p != '"') p += (*p == '\\' && p + 1 < end) ? 2 : 1;
+    return {start, static_cast<size_t>(std::min(p, end) - start)};
+  }
+
+  std::string current_pointer() const {
+    std::string pointer;
+    for (const Segment& segment : path) {
+      pointer += '/';
+      if (segment.is_index) {
+        pointer += std::to_string(segment.index);
+        continue;
+      }
+      for (char c : segment.key) {
+        if (c == '~') {
+          pointer += "~0";
+        } else if (c == '/') {
+          pointer += "~1";
+        } else {
+          pointer += c;
+        }
+      }
+    }
+    return pointer;
+  }
+
+  bool visit_string(od::value& value, bool selected) {
+    std::string_view token = value.raw_json_token();
+    std::string_view text;
+    if (auto e = value.get_string().get(text)) return fail(e, token);
+    if (!selected) return true;
+    while (!token.empty() && is_json_space(token.back())) token.remove_suffix(1);
+    TextField field;
+    field.pointer = current_pointer();
+    field.text = text;
+    field.token_begin = static_cast<uint32_t>(token.data() - line.data());
+    field.token_end = static_cast<uint32_t>(field.token_begin + token.size());
+    fields->push_back(std::move(field));
+    return true;
+  }
+
+  bool visit_object(od::object object, uint64_t live) {
+    for (auto member_result : object) {
+      od::field member;
+      if (auto e = std::move(member_result).get(member)) return fail(e);
+      std::string_view key;
+      if (auto e = member.unescaped_key().get(key)) return fail(e, key_token(member.key().raw()));
+      Segment segment{key, 0, false};
+      uint64_t next = live ? advance(live, path.size(), segment) : 0;
+      path.push_back(segment);
+      od::value child = member.value();
+      bool ok = visit(child, next);
+      path.pop_back();
+      if (!ok) return false;
+    }
+    return true;
+  }
+
+  bool visit_array(od::array array, uint64_t live) {
+    size_t index = 0;
+    for (auto element_result : array) {
+      od::value element;
+      if (auto e = std::move(element_result).get(element)) return fail(e);
+      Segment segment{{}, index++, true};
+      uint64_t next = live ? advance(live, path.size(), segment) : 0;
+      path.push_back(segment);
+      bool ok = visit(element, next);
+      path.pop_back();
+      if (!ok) return false;
+    }
+    return true;
+  }
+
+  // Visits one value; `live` holds the patterns whose prefix matches its path.
+  bool visit(od::value& value, uint64_t live) {
+    od::json_type type;
+    if (auto e = value.type().get(type)) return fail(e);
+    uint64_t ending = 0, deeper = 0;
+    if (live) split_live(live, path.size(), &ending, &deeper);
+    bool selected = ending != 0 || selector->selects_all_strings();
+    if (ending) matched_any = true;
+    switch (type) {
+      case od::json_type::string: return visit_string(value, selected);
+      case od::json_type::object:
+      case od::json_type::array:
+        if (ending && !deeper) return wrong_type(type == od::json_type::object ? "an object" : "an array");
+        if (type == od::json_type::object) {
+          od::object object;
+          if (auto e = value.get_object().get(object)) return fail(e);
+          return visit_object(object, deeper);
+        } else {
+          od::array array;
+          if (auto e = value.get_array().get(array)) return fail(e);
+          return visit_array(array, deeper);
+        }
+      case od::json_type::number: {
+        double number;
+        if (auto e = value.get_double().get(number)) return fail(e);
+        return ending ? wrong_type("a number") : true;
+      }
+      case od::json_type::boolean: {
+        bool flag;
+        if (auto e = value.get_bool().get(flag)) return fail(e);
+        return ending ? wrong_type("a boolean") : true;
+      }
+      case od::json_type::null: {
+        bool is_null = false;
+        if (auto e = value.is_null().get(is_null)) return fail(e);
+        if (!is_null) return fail(simdjson::N_ATOM_ERROR);
+        return true;  // a selected null (e.g. content of a tool call) holds no text
+      }
+    }
+    return fail(simdjson::TAPE_ERROR);
+  }
+
+  bool wrong_type(const char* what) {
+    return fail(Reason::kFieldType, "selected field " + current_pointer() + " holds " + what + ", not a string");
+  }
+
+  // A record that is not an object: valid JSON of another type, or invalid.
+  bool classify_non_object() {
+    if (!dom) dom = std::make_unique<simdjson::dom::parser>();
+    simdjson::dom::element root;
+    auto e = dom->parse(line.data(), line.size(), false).get(root);
+    if (e) return fail(e);
+    return fail(Reason::kNotObject, "the record is valid JSON but not an object");
+  }
+
+  bool decode_json() {
+    path.clear();
+    matched_any = false;
+    od::document doc;
+    auto padded = simdjson::padded_string_view(line.data(), line.size(), line.size() + kReadPadding);
+    if (auto e = parser.iterate(padded).get(doc)) return fail(e);
+    od::object root;
+    if (doc.get_object().get(root) != simdjson::SUCCESS) return classify_non_object();
+    if (!visit_object(root, selector->segments().empty() ? 0 : ~uint64_t{0} >> (64 - selector->segments().size()))) {
+      return false;
+    }
+    const char* after = nullptr;
+    if (doc.current_location().get(after) == simdjson::SUCCESS) {
+      return fail(Reason::kInvalidJson, "not valid JSON: content after the end of the object");
+    }
+    if (!matched_any && !selector->selects_all_strings()) {
+      return fail(Reason::kMissingField, "none of the selected fields is present: " + selector->describe());
+    }
+    return true;
+  }
+
+  bool decode_text() {
+    std::string_view text = line;
+    if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+    if (!is_valid_utf8(text)) return fail(Reason::kInvalidUtf8, "the line is not valid UTF-8");
+    TextField field;
+    field.text = text;
+    field.token_begin = 0;
+    field.token_end = static_cast<uint32_t>(text.size());
+    fields->push_back(std::move(field));
+    return true;
+  }
+};
+
+Decoder::Decoder() : impl_(std::make_unique<Impl>()) {}
+Decoder::~Decoder() = default;
+
+bool Decoder::decode(std::string_view line, const FieldSelector& selector, std::vector<TextField>& fields,
+                     Problem& problem) {
+  fields.clear();
+  if (std::memchr(line.data(), '\0', line.size()) != nullptr) {
+    problem = {Reason::kNulByte, "the line holds a raw NUL byte"};
+    return false;
+  }
+  Impl& impl = *impl_;
+  impl.selector = &selector;
+  impl.fields = &fields;
+  impl.line = line;
+  bool ok = selector.is_text() ? impl.decode_text() : impl.decode_json();
+  if (!ok) {
+    fields.clear();
+    problem = std::move(impl.problem);
+  }
+  return ok;
+}
+
+}  // namespace airlock::record
+
+namespace airlock::record {
+
+std::string_view reason_code(Reason reason) {
+  switch (reason) {
+    case Reason::kInvalidJson: return "invalid_json";
+    case Reason::kNotObject: return "not_object";
+    case Reason::kInvalidUtf8: return "invalid_utf8";
+    case Reason::kLoneSurrogate: return "lone_surrogate";
+    case Reason::kNulByte: return "nul_byte";
+    case Reason::kTooLarge: return "too_large";
+    case Reason::kTooDeep: return "too_deep";
+    case Reason::kMissingField: return "missing_field";
+    case Reason::kFieldType: return "field_type";
+  }
+  return "invalid_json";
+}
+
+}  // namespace airlock::record
