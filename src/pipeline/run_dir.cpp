@@ -16,7 +16,15 @@ Status make_directory(const std::string& path) {
     return ok_status();
   }
   if (errno != ENOENT) return io_error(path + ": " + io::errno_text(errno));
-  if (::mkdir(path.c_str(), 0700) != 0) return io_error(path + ": cannot create folder: " + io::errno_text(errno));
+  // Parents as `mkdir -p` makes them; the run folder itself private.
+  size_t slash = path.find_last_of('/');
+  if (slash != std::string::npos && slash > 0) {
+    Status parent = make_directory(path.substr(0, slash));
+    if (!parent.ok()) return parent;
+  }
+  if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
+    return io_error(path + ": cannot create folder: " + io::errno_text(errno));
+  }
   return ok_status();
 }
 
