@@ -19,6 +19,10 @@ struct Segment {
   bool is_index = false;
 };
 
+// Nesting deeper than this is refused (too_deep): it bounds the recursion
+// of the walk, and no real record comes near it.
+constexpr size_t kMaxDepth = 1000;
+
 constexpr bool is_json_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 bool is_hex_surrogate(std::string_view hex, bool* high) {
@@ -65,7 +69,7 @@ Problem problem_for(simdjson::error_code error) {
   switch (error) {
     case simdjson::UTF8_ERROR: return {Reason::kInvalidUtf8, "the line is not valid UTF-8"};
     case simdjson::DEPTH_ERROR:
-      return {Reason::kTooDeep, "nesting deeper than " + std::to_string(simdjson::DEFAULT_MAX_DEPTH) + " levels"};
+      return {Reason::kTooDeep, "nesting deeper than " + std::to_string(kMaxDepth) + " levels"};
     case simdjson::UNESCAPED_CHARS:
       return {Reason::kInvalidJson, "unescaped control character inside a string"};
     default: break;
@@ -131,6 +135,19 @@ struct Decoder::Impl {
     }
   }
 
+  // Whether a selected value that is a container has the shape some longer
+  // pattern expects: an object needs a pattern naming one of its keys next,
+  // an array one with "*" or an index next. "content": {"text": ...} is not
+  // a list of parts; passing it would leave its strings unchecked.
+  bool container_expected(uint64_t deeper, size_t depth, bool is_object) const {
+    for (uint64_t bits = deeper; bits; bits &= bits - 1) {
+      const std::string& next = selector->segments()[__builtin_ctzll(bits)][depth];
+      bool index_like = next == "*" || (!next.empty() && next.find_first_not_of("0123456789") == std::string::npos);
+      if (is_object != index_like) return true;
+    }
+    return false;
+  }
+
   // The escaped text of a key, from just after its opening quote to its
   // closing quote (or the end of the line).
   std::string_view key_token(const char* start) const {
@@ -181,7 +198,8 @@ struct Decoder::Impl {
       od::field member;
       if (auto e = std::move(member_result).get(member)) return fail(e);
       std::string_view key;
-      if (auto e = member.unescaped_key().get(key)) return fail(e, key_token(member.key().raw()));
+      const char* raw_key = member.key().raw();  // before unescaped_key(), which consumes it
+      if (auto e = member.unescaped_key().get(key)) return fail(e, key_token(raw_key));
       Segment segment{key, 0, false};
       uint64_t next = live ? advance(live, path.size(), segment) : 0;
       path.push_back(segment);
@@ -220,7 +238,10 @@ struct Decoder::Impl {
       case od::json_type::string: return visit_string(value, selected);
       case od::json_type::object:
       case od::json_type::array:
-        if (ending && !deeper) return wrong_type(type == od::json_type::object ? "an object" : "an array");
+        if (path.size() >= kMaxDepth) return fail(simdjson::DEPTH_ERROR);
+        if (ending && !container_expected(deeper, path.size(), type == od::json_type::object)) {
+          return wrong_type(type == od::json_type::object ? "an object" : "an array");
+        }
         if (type == od::json_type::object) {
           od::object object;
           if (auto e = value.get_object().get(object)) return fail(e);

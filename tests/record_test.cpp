@@ -1,0 +1,255 @@
+// record: decoding and validating lines, selecting fields, splicing.
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "record/record.h"
+#include "test_util.h"
+
+using namespace airlock;
+using record::Reason;
+
+namespace {
+
+struct Decoded {
+  bool ok = false;
+  record::Problem problem;
+  std::vector<record::TextField> fields;
+  std::vector<std::string> texts;  // copies: field views die with the next decode
+  std::string line;                // the padded copy the fields point into
+};
+
+// Decodes `line` as the pipeline does: with readable padding after it.
+Decoded decode(const std::string& line, const std::string& fields = "chat") {
+  static record::Decoder decoder;
+  Decoded d;
+  d.line = line + std::string(record::kReadPadding, ' ');
+  std::string_view view(d.line.data(), line.size());
+  auto selector = record::FieldSelector::parse(fields);
+  REQUIRE(selector.ok());
+  d.ok = decoder.decode(view, selector.value(), d.fields, d.problem);
+  for (const auto& f : d.fields) d.texts.emplace_back(f.text);
+  return d;
+}
+
+Reason reason_of(const std::string& line, const std::string& fields = "chat") {
+  Decoded d = decode(line, fields);
+  REQUIRE_FALSE(d.ok);
+  return d.problem.reason;
+}
+
+}  // namespace
+
+TEST_CASE("field selectors: presets and JSON pointers with wildcards", "[record]") {
+  auto chat = record::FieldSelector::parse("chat");
+  REQUIRE(chat.ok());
+  CHECK(chat->preset() == record::Preset::kChat);
+  CHECK_THAT(chat->describe(), Catch::Contains("/messages/*/content"));
+
+  auto custom = record::FieldSelector::parse("/a/*/b~1c~0d,/x");
+  REQUIRE(custom.ok());
+  CHECK(custom->preset() == record::Preset::kCustom);
+  REQUIRE(custom->segments().size() == 2);
+  CHECK(custom->segments()[0] == std::vector<std::string>{"a", "*", "b/c~d"});
+
+  CHECK_FALSE(record::FieldSelector::parse("messages").ok());
+  CHECK_FALSE(record::FieldSelector::parse("/a/~2").ok());
+  CHECK_FALSE(record::FieldSelector::parse("/a,").ok());
+  CHECK(record::FieldSelector::parse("/a,").error().exit_code() == 2);
+}
+
+TEST_CASE("chat records: string content, text parts and tool arguments are selected", "[record]") {
+  std::string line =
+      R"({"messages":[{"role":"user","content":"hi \u00e9 \"q\""},)"
+      R"({"role":"assistant","content":[{"type":"text","text":"part"},{"type":"image_url","image_url":{"url":"u"}}]},)"
+      R"({"role":"assistant","content":null,"tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{\"a\":1}"}}]}]})";
+  Decoded d = decode(line);
+  REQUIRE(d.ok);
+  REQUIRE(d.fields.size() == 3);
+  CHECK(d.fields[0].pointer == "/messages/0/content");
+  CHECK(d.texts[0] == "hi \xC3\xA9 \"q\"");
+  CHECK(line.substr(d.fields[0].token_begin, d.fields[0].token_end - d.fields[0].token_begin) ==
+        R"("hi \u00e9 \"q\"")");
+  CHECK(d.fields[1].pointer == "/messages/1/content/0/text");
+  CHECK(d.texts[1] == "part");
+  CHECK(d.fields[2].pointer == "/messages/2/tool_calls/0/function/arguments");
+  CHECK(d.texts[2] == "{\"a\":1}");
+}
+
+TEST_CASE("records without the selected fields, or with the wrong types, are refused", "[record]") {
+  CHECK(reason_of(R"({"prompt":"p","completion":"c"})") == Reason::kMissingField);
+  CHECK(reason_of(R"({"messages":[]})") == Reason::kMissingField);
+  CHECK(reason_of(R"({"messages":[{"role":"user","content":42}]})") == Reason::kFieldType);
+  CHECK(reason_of(R"({"messages":[{"role":"user","content":true}]})") == Reason::kFieldType);
+  CHECK(reason_of(R"({"messages":[{"role":"user","content":{"text":"x"}}]})") == Reason::kFieldType);
+  Decoded d = decode(R"({"messages":[{"role":"user","content":7}]})");
+  CHECK_THAT(d.problem.detail, Catch::Contains("/messages/0/content") && Catch::Contains("number"));
+  // A null content holds no text but is not a wrong type (assistant tool calls).
+  CHECK(decode(R"({"messages":[{"role":"assistant","content":null}]})").ok);
+}
+
+TEST_CASE("invalid JSON, non-objects and trailing content are told apart", "[record]") {
+  for (std::string bad : {R"({"a":)", R"({"a" 1})", R"({'a':1})", R"({"a":1,})", R"({"a":tru})",
+                          R"({"a":01})", R"({"a":"\x"})", R"({"a":1}})", R"({"a":1} x)", "not json", "{"}) {
+    INFO(bad);
+    CHECK(reason_of(bad, "all") == Reason::kInvalidJson);
+  }
+  for (std::string other : {"[1,2]", "\"text\"", "42", "null", "true"}) {
+    INFO(other);
+    CHECK(reason_of(other, "all") == Reason::kNotObject);
+  }
+}
+
+TEST_CASE("ill-formed UTF-8 is refused, including overlongs and encoded surrogates", "[record]") {
+  for (std::string bytes : {std::string("\xC0\xAF"), std::string("\xC0\x80"), std::string("\xED\xA0\x80"),
+                            std::string("\xF5\x80\x80\x80"), std::string("\xFF"), std::string("\x80"),
+                            std::string("\xE2\x82"), std::string("\xF4\x90\x80\x80"),
+                            std::string("\xF8\x88\x80\x80\x80")}) {
+    std::string line = "{\"messages\":[{\"role\":\"user\",\"content\":\"a" + bytes + "b\"}]}";
+    CHECK(reason_of(line) == Reason::kInvalidUtf8);
+    CHECK(reason_of("a" + bytes, "text") == Reason::kInvalidUtf8);
+  }
+}
+
+TEST_CASE("lone surrogate escapes are refused in either order, pairs decode", "[record]") {
+  for (std::string escape : {R"(\ud800)", R"(\udc00)", R"(\udc00\ud800)", R"(\ud800x)", R"(\ud800\u0041)",
+                             R"(\uD800\uD800)"}) {
+    INFO(escape);
+    CHECK(reason_of(R"({"messages":[{"role":"user","content":"a)" + escape + R"("}]})") == Reason::kLoneSurrogate);
+    CHECK(reason_of(R"({"k)" + escape + R"(":1,"messages":[{"role":"user","content":"a"}]})") ==
+          Reason::kLoneSurrogate);
+  }
+  Decoded pair = decode(R"({"messages":[{"role":"user","content":"\ud83d\ude00"}]})");
+  REQUIRE(pair.ok);
+  CHECK(pair.texts[0] == "\xF0\x9F\x98\x80");
+}
+
+TEST_CASE("a raw NUL byte is refused, an escaped one is kept with its length", "[record]") {
+  CHECK(reason_of(std::string("{\"a\":\"x\0y\"}", 11), "all") == Reason::kNulByte);
+  CHECK(reason_of(std::string("a\0b", 3), "text") == Reason::kNulByte);
+  Decoded d = decode(R"({"messages":[{"role":"user","content":"a\u0000b"}]})");
+  REQUIRE(d.ok);
+  CHECK(d.texts[0] == std::string("a\0b", 3));
+}
+
+TEST_CASE("deep nesting is refused as too deep, without a crash", "[record]") {
+  std::string deep = "{\"a\":" + std::string(5000, '[') + std::string(5000, ']') + "}";
+  CHECK(reason_of(deep, "all") == Reason::kTooDeep);
+  std::string unclosed = "{\"a\":" + std::string(100000, '[');
+  Decoded d = decode(unclosed, "all");
+  CHECK_FALSE(d.ok);
+}
+
+TEST_CASE("every value of a duplicated key is selected", "[record]") {
+  Decoded d = decode(R"({"text":"ok","text":"second"})", "/text");
+  REQUIRE(d.ok);
+  REQUIRE(d.texts.size() == 2);
+  CHECK(d.texts[1] == "second");
+}
+
+TEST_CASE("pointers escape '/' and '~' in keys, array indexes match exactly", "[record]") {
+  Decoded d = decode(R"({"a/b":{"c~d":"v"},"list":["x","y","z"]})", "/a~1b/c~0d,/list/1");
+  REQUIRE(d.ok);
+  REQUIRE(d.fields.size() == 2);
+  CHECK(d.fields[0].pointer == "/a~1b/c~0d");
+  CHECK(d.fields[1].pointer == "/list/1");
+  CHECK(d.texts[1] == "y");
+  CHECK(decode(R"({"list":["x","y"]})", "/list/01").problem.reason == Reason::kMissingField);
+}
+
+TEST_CASE("the all preset selects every string value, and keys stay out", "[record]") {
+  Decoded d = decode(R"({"a":"1","b":{"c":["2",3,{"d":"4"}]},"e":null})", "all");
+  REQUIRE(d.ok);
+  CHECK(d.texts == std::vector<std::string>{"1", "2", "4"});
+  CHECK(d.fields[2].pointer == "/b/c/2/d");
+  CHECK(decode("{}", "all").ok);
+}
+
+TEST_CASE("text lines: the whole line is the field, a final CR excluded", "[record]") {
+  Decoded d = decode("plain words\r", "text");
+  REQUIRE(d.ok);
+  REQUIRE(d.fields.size() == 1);
+  CHECK(d.texts[0] == "plain words");
+  CHECK(d.fields[0].pointer.empty());
+  CHECK(d.fields[0].token_end == 11);
+}
+
+TEST_CASE("auto picks the preset by the shape of a record", "[record]") {
+  using record::Preset;
+  CHECK(record::detect_preset(R"({"messages":[]})") == Preset::kChat);
+  CHECK(record::detect_preset(R"({"custom_id":"1","method":"POST","url":"/v1/chat/completions","body":{}})") ==
+        Preset::kBatch);
+  CHECK(record::detect_preset(R"({"input":{"messages":[]},"preferred_output":[],"non_preferred_output":[]})") ==
+        Preset::kPreference);
+  CHECK(record::detect_preset(R"({"prompt":"p"})") == Preset::kAll);
+  CHECK(record::detect_preset(R"({"broken":)") == Preset::kAll);
+  CHECK(record::detect_preset("just text") == Preset::kText);
+  CHECK(record::detect_preset("[1]") == Preset::kText);
+}
+
+TEST_CASE("splicing changes only the replaced strings, re-escaped", "[record]") {
+  std::string line = R"({"messages":[{"role":"user","content":"a\u0041"},{"role":"user","content":"keep"}]})";
+  Decoded d = decode(line);
+  REQUIRE(d.ok);
+  std::string unchanged;
+  record::splice(line, true, d.fields, unchanged);
+  CHECK(unchanged == line);
+
+  d.fields[0].replaced = true;
+  d.fields[0].replacement = "new \"q\" \\ \n\t\x01 é";
+  std::string out;
+  record::splice(line, true, d.fields, out);
+  CHECK(out == R"({"messages":[{"role":"user","content":"new \"q\" \\ \n\t\u0001 é"},{"role":"user","content":"keep"}]})");
+}
+
+TEST_CASE("splicing a text line keeps it one line", "[record]") {
+  Decoded d = decode("call me at 555\r", "text");
+  REQUIRE(d.ok);
+  d.fields[0].replaced = true;
+  d.fields[0].replacement = "x\ny";
+  std::string out;
+  record::splice("call me at 555\r", false, d.fields, out);
+  CHECK(out == "x y\r");
+}
+
+TEST_CASE("JSON string writing: escapes, and lossless invalid bytes", "[record]") {
+  std::string out;
+  record::append_json_string(out, "a\"b\\c\x1f\xC3\xA9");
+  CHECK(out == "\"a\\\"b\\\\c\\u001f\xC3\xA9\"");
+  out.clear();
+  record::append_json_string_lossless(out, std::string("ok\xFF\xC3\xA9\xED\xA0\x80", 8));
+  CHECK(out == "\"ok\\udcff\xC3\xA9\\udced\\udca0\\udc80\"");
+}
+
+TEST_CASE("UTF-8 validation follows RFC 3629", "[record]") {
+  CHECK(record::is_valid_utf8("plain \xC3\xA9 \xF0\x9F\x98\x80"));
+  CHECK_FALSE(record::is_valid_utf8("\xC0\xAF"));
+  CHECK_FALSE(record::is_valid_utf8("\xED\xA0\x80"));
+  CHECK_FALSE(record::is_valid_utf8("\xF4\x90\x80\x80"));
+}
+
+// JSONTestSuite (../shared/testvectors/jsontestsuite): y_ must parse, n_ must
+// be refused, i_ may go either way but must not crash.
+TEST_CASE("JSONTestSuite: accepts every y_ file and refuses every n_ file", "[record][conformance]") {
+  std::string folder = std::string(AIRLOCK_SHARED_DIR) + "/testvectors/jsontestsuite/test_parsing";
+  REQUIRE(std::filesystem::is_directory(folder));
+  size_t accepted = 0, refused = 0, either = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(folder)) {
+    std::string name = entry.path().filename().string();
+    std::string bytes = test::read_file(entry.path().string());
+    Decoded d = decode(bytes, "all");
+    bool valid_json = d.ok || d.problem.reason == Reason::kNotObject;
+    INFO(name << ": " << d.problem.detail);
+    if (name.rfind("y_", 0) == 0) {
+      CHECK(valid_json);
+      ++accepted;
+    } else if (name.rfind("n_", 0) == 0) {
+      CHECK_FALSE(valid_json);
+      ++refused;
+    } else {
+      ++either;
+    }
+  }
+  CHECK(accepted > 90);
+  CHECK(refused > 180);
+  WARN("JSONTestSuite: " << accepted << " y_, " << refused << " n_, " << either << " i_ files checked");
+}
