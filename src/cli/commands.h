@@ -9,6 +9,9 @@
 namespace airlock::cli {
 
 int run_command(const std::vector<std::string>& args);
+int keygen_command(const std::vector<std::string>& args);
+int seal_command(const std::vector<std::string>& args);
+int open_command(const std::vector<std::string>& args);
 
 // Prints "airlock: error: MESSAGE" and returns the error's exit code.
 int report_error(const Error& error);

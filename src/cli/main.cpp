@@ -21,6 +21,9 @@ Usage: airlock COMMAND [options]
 Commands:
   run       check inputs and write clean output, quarantine and a summary
             (airlock run --help for its options)
+  keygen    make an age identity (private key) and print its public key
+  seal      encrypt a file or stream with age (to recipients or a passphrase)
+  open      decrypt an age file (from airlock, age or rage)
 
 Options:
   -h, --help     this text
@@ -62,6 +65,9 @@ int main(int argc, char** argv) {
   std::string command = args[0];
   args.erase(args.begin());
   if (command == "run") return airlock::cli::run_command(args);
+  if (command == "keygen") return airlock::cli::keygen_command(args);
+  if (command == "seal") return airlock::cli::seal_command(args);
+  if (command == "open") return airlock::cli::open_command(args);
   std::cerr << "airlock: error: unknown command '" << command << "'\nTry 'airlock --help'.\n";
   return 2;
 }

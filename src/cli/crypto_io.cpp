@@ -1,0 +1,199 @@
+#include "cli/crypto_io.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+namespace airlock::cli {
+namespace {
+
+constexpr size_t kMaxKeyFileSize = 1 << 20;
+
+class FdSource final : public io::ByteSource {
+ public:
+  FdSource(int fd, bool owned, std::string name) : fd_(fd), owned_(owned), name_(std::move(name)) {}
+  ~FdSource() override {
+    if (owned_) ::close(fd_);
+  }
+  Result<size_t> read(char* buffer, size_t capacity) override {
+    for (;;) {
+      ssize_t n = ::read(fd_, buffer, capacity);
+      if (n >= 0) {
+        bytes_read_ += static_cast<uint64_t>(n);
+        return static_cast<size_t>(n);
+      }
+      if (errno != EINTR) return io_error(name_ + ": read failed: " + io::errno_text(errno));
+    }
+  }
+  uint64_t raw_bytes_read() const override { return bytes_read_; }
+
+ private:
+  int fd_;
+  bool owned_;
+  std::string name_;
+  uint64_t bytes_read_ = 0;
+};
+
+class StdoutSink final : public io::ByteSink {
+ public:
+  Status write(std::string_view bytes) override { return io::write_all(STDOUT_FILENO, bytes, "<stdout>"); }
+  Status finish() override { return ok_status(); }
+};
+
+// Reads one line from the terminal with echo off; the terminal state is
+// restored whatever happens.
+Result<crypto::SecretBytes> prompt_hidden(int tty, const std::string& prompt) {
+  if (Status s = io::write_all(tty, prompt, "/dev/tty"); !s.ok()) return s.error();
+  termios saved{};
+  bool restore = ::tcgetattr(tty, &saved) == 0;
+  if (restore) {
+    termios quiet = saved;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    quiet.c_lflag |= ECHONL;
+    ::tcsetattr(tty, TCSAFLUSH, &quiet);
+  }
+  crypto::SecretBytes line(1024);
+  size_t size = 0;
+  bool too_long = false;
+  for (;;) {
+    char c = 0;
+    ssize_t n = ::read(tty, &c, 1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0 || c == '\n') break;
+    if (size < line.size()) {
+      line.data()[size++] = static_cast<uint8_t>(c);
+    } else {
+      too_long = true;
+    }
+  }
+  if (restore) ::tcsetattr(tty, TCSAFLUSH, &saved);
+  if (too_long) return usage_error("the passphrase is longer than 1024 bytes");
+  if (size > 0 && line.data()[size - 1] == '\r') --size;
+  return crypto::SecretBytes(line.view().substr(0, size));
+}
+
+Result<crypto::SecretBytes> passphrase_from_terminal(bool confirm) {
+  int tty = ::open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+  if (tty < 0) {
+    return usage_error("no terminal to ask for the passphrase; use --passphrase-file FILE or --passphrase-env VAR");
+  }
+  Result<crypto::SecretBytes> first = prompt_hidden(tty, "Enter passphrase: ");
+  if (first.ok() && confirm) {
+    Result<crypto::SecretBytes> second = prompt_hidden(tty, "Confirm passphrase: ");
+    if (!second.ok()) first = second.error();
+    else if (!first->equals(second.value())) first = usage_error("the passphrases do not match");
+  }
+  ::close(tty);
+  return first;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<io::ByteSource>> open_raw_input(const std::string& path, io::InputInfo* info) {
+  info->path = path;
+  info->display_name = path == "-" ? "<stdin>" : path;
+  int fd = STDIN_FILENO;
+  if (path != "-") {
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return input_error(path + ": cannot open: " + io::errno_text(errno));
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) == 0) {
+    info->device = st.st_dev;
+    info->inode = st.st_ino;
+    if (S_ISREG(st.st_mode)) info->file_size = static_cast<uint64_t>(st.st_size);
+    if (S_ISDIR(st.st_mode)) {
+      if (path != "-") ::close(fd);
+      return input_error(path + ": is a folder");
+    }
+  }
+  return std::unique_ptr<io::ByteSource>(new FdSource(fd, path != "-", info->display_name));
+}
+
+Result<std::unique_ptr<Output>> Output::open(const std::string& path, bool replace, const io::InputInfo* input) {
+  std::unique_ptr<Output> output(new Output());
+  if (path.empty() || path == "-") {
+    output->stdout_sink_ = std::make_unique<StdoutSink>();
+    output->sink_ = output->stdout_sink_.get();
+    output->is_terminal_ = ::isatty(STDOUT_FILENO) == 1;
+    return output;
+  }
+  struct stat st {};
+  if (input && ::stat(path.c_str(), &st) == 0 && st.st_dev == input->device && st.st_ino == input->inode) {
+    return usage_error(path + ": is also the input; write to another file");
+  }
+  std::filesystem::path target(path);
+  std::string folder = target.has_parent_path() ? target.parent_path().string() : ".";
+  Result<std::unique_ptr<io::AtomicFile>> file =
+      io::AtomicFile::create(folder, target.filename().string(), {.mode = 0600, .replace_existing = replace});
+  if (!file.ok()) return file.error();
+  output->file_ = std::move(file.value());
+  output->sink_ = output->file_.get();
+  return output;
+}
+
+Status Output::commit() { return file_ ? file_->commit() : ok_status(); }
+
+Result<crypto::SecretBytes> read_key_file(const std::string& path, bool secret, bool strict_permissions) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return usage_error(path + ": cannot open: " + io::errno_text(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return usage_error(path + ": not a regular file");
+  }
+  if (secret && (st.st_mode & 077) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    std::string message = path + ": identity file is readable by others (mode " + mode + "); chmod 600 it";
+    if (strict_permissions) {
+      ::close(fd);
+      return usage_error(message + " (refused: --strict-perms)");
+    }
+    std::cerr << "airlock: warning: " << message << "\n";
+  }
+  if (static_cast<uint64_t>(st.st_size) > kMaxKeyFileSize) {
+    ::close(fd);
+    return usage_error(path + ": too large for a key file");
+  }
+  crypto::SecretBytes content(static_cast<size_t>(st.st_size));
+  size_t have = 0;
+  while (have < content.size()) {
+    ssize_t n = ::read(fd, content.data() + have, content.size() - have);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    have += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  if (have != content.size()) return usage_error(path + ": read failed");
+  return content;
+}
+
+Result<crypto::SecretBytes> read_passphrase(const ParsedArgs& args, bool confirm) {
+  if (args.has("--passphrase-file")) {
+    std::string path = args.value("--passphrase-file");
+    Result<crypto::SecretBytes> content = read_key_file(path, false, false);
+    if (!content.ok()) return content.error();
+    std::string_view text = content->view();
+    text = text.substr(0, text.find('\n'));
+    if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+    if (text.empty()) return usage_error(path + ": the passphrase is empty");
+    return crypto::SecretBytes(text);
+  }
+  if (args.has("--passphrase-env")) {
+    std::string name = args.value("--passphrase-env");
+    const char* value = std::getenv(name.c_str());
+    if (!value || !*value) return usage_error("environment variable " + name + " is not set or empty");
+    return crypto::SecretBytes(std::string_view(value));
+  }
+  return passphrase_from_terminal(confirm);
+}
+
+}  // namespace airlock::cli

@@ -1,0 +1,50 @@
+// What the keygen, seal and open commands share: raw file input (no
+// decompression: ciphertext and plaintext are taken byte for byte), output
+// to standard output or a file published atomically, reading key files and
+// passphrases.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "base/status.h"
+#include "cli/args.h"
+#include "crypto/keys.h"
+#include "io/io.h"
+
+namespace airlock::cli {
+
+// A file, or standard input for "-", read as is.
+Result<std::unique_ptr<io::ByteSource>> open_raw_input(const std::string& path, io::InputInfo* info);
+
+// Where a command writes: standard output, or FILE via io::AtomicFile
+// (temporary name in FILE's folder, mode 0600, fsync + rename on commit;
+// an uncommitted output leaves nothing behind).
+class Output {
+ public:
+  // `path` empty or "-" is standard output. An existing FILE is refused
+  // unless `replace`; so is FILE being the input itself.
+  static Result<std::unique_ptr<Output>> open(const std::string& path, bool replace, const io::InputInfo* input);
+  io::ByteSink& sink() { return *sink_; }
+  bool is_terminal() const { return is_terminal_; }
+  // finish() the sink first; then this publishes a file (no-op for stdout).
+  Status commit();
+
+ private:
+  std::unique_ptr<io::ByteSink> stdout_sink_;
+  std::unique_ptr<io::AtomicFile> file_;
+  io::ByteSink* sink_ = nullptr;
+  bool is_terminal_ = false;
+};
+
+// Reads a small file that holds keys; `secret` files are checked for
+// permissions: readable by group or others is a warning on stderr, or an
+// error with `strict_permissions`.
+Result<crypto::SecretBytes> read_key_file(const std::string& path, bool secret, bool strict_permissions);
+
+// The passphrase from --passphrase-file FILE (its first line), from the
+// environment variable named by --passphrase-env, or else typed at the
+// terminal without echo (twice when `confirm`).
+Result<crypto::SecretBytes> read_passphrase(const ParsedArgs& args, bool confirm);
+
+}  // namespace airlock::cli
