@@ -183,7 +183,7 @@ Vector load_vector(const std::filesystem::path& path) {
 // once it has computed the (all-zero) X25519 part of the shared secret.
 const std::set<std::string> kNeedsHybridDecapsulation = {"hybrid_identity", "hybrid_low_order"};
 
-TEST_CASE("every age test vector gives the expected outcome", "[age][vectors]") {
+TEST_CASE("crypto: every age test vector gives the expected outcome", "[age][vectors]") {
   const std::filesystem::path folder = std::filesystem::path(AIRLOCK_SHARED_DIR) / "testvectors/age";
   std::vector<std::filesystem::path> files;
   for (const auto& entry : std::filesystem::directory_iterator(folder)) {
@@ -238,7 +238,7 @@ TEST_CASE("every age test vector gives the expected outcome", "[age][vectors]") 
   CHECK(unsupported == 7);
 }
 
-TEST_CASE("scrypt work factors above the limit are refused before any work", "[age][scrypt]") {
+TEST_CASE("crypto: scrypt work factors above the limit are refused before any work", "[age][scrypt]") {
   Vector vector = load_vector(std::filesystem::path(AIRLOCK_SHARED_DIR) / "testvectors/age/scrypt_work_factor_23");
   Opened opened = open(vector.file, {Identity::passphrase(SecretBytes("password"))});
   CHECK(opened.failure == DecryptFailure::kHeaderFailure);
@@ -250,7 +250,7 @@ TEST_CASE("scrypt work factors above the limit are refused before any work", "[a
 
 // --- HKDF against Wycheproof -----------------------------------------------------------
 
-TEST_CASE("HKDF-SHA256 matches every Wycheproof vector", "[hkdf]") {
+TEST_CASE("crypto: HKDF-SHA256 matches every Wycheproof vector", "[hkdf]") {
   simdjson::dom::parser parser;
   simdjson::dom::element root =
       parser.load(std::string(AIRLOCK_SHARED_DIR) + "/testvectors/wycheproof/hkdf_sha256_test.json");
@@ -279,7 +279,7 @@ TEST_CASE("HKDF-SHA256 matches every Wycheproof vector", "[hkdf]") {
 
 // --- encoders -----------------------------------------------------------------------------
 
-TEST_CASE("base64 round-trips and rejects non-canonical input", "[encoding]") {
+TEST_CASE("crypto: base64 round-trips and rejects non-canonical input", "[encoding]") {
   using internal::base64_decode_padded;
   using internal::base64_decode_unpadded;
   for (size_t size = 0; size < 50; ++size) {
@@ -304,7 +304,7 @@ TEST_CASE("base64 round-trips and rejects non-canonical input", "[encoding]") {
   CHECK_FALSE(base64_decode_padded("Zm9=vYg="));
 }
 
-TEST_CASE("Bech32 matches BIP 173 and rejects bad strings", "[encoding]") {
+TEST_CASE("crypto: Bech32 matches BIP 173 and rejects bad strings", "[encoding]") {
   // BIP 173 valid test strings (checksum only; data may be empty).
   for (std::string_view valid : {"A12UEL5L", "a12uel5l", "abcdef1qpzry9x8gf2tvdw0s3jn54khce6mua7lmqqqxw",
                                  "split1checkupstagehandshakeupstreamerranterredcaperred2y9e3w"}) {
@@ -323,7 +323,7 @@ TEST_CASE("Bech32 matches BIP 173 and rejects bad strings", "[encoding]") {
   CHECK(decoded->data == data);
 }
 
-TEST_CASE("keys round-trip through their text forms", "[keys]") {
+TEST_CASE("crypto: keys round-trip through their text forms", "[keys]") {
   X25519Identity identity = new_identity();
   SecretBytes text = identity.encode();
   CHECK(text.view().starts_with("AGE-SECRET-KEY-1"));
@@ -338,7 +338,7 @@ TEST_CASE("keys round-trip through their text forms", "[keys]") {
   CHECK(parsed_recipient->bytes() == identity.recipient().bytes());
 }
 
-TEST_CASE("a known identity gives the known recipient", "[keys]") {
+TEST_CASE("crypto: a known identity gives the known recipient", "[keys]") {
   // The key pair of age's own test data.
   Result<X25519Identity> identity =
       X25519Identity::parse("AGE-SECRET-KEY-1GFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPQ4EGAEX");
@@ -346,7 +346,7 @@ TEST_CASE("a known identity gives the known recipient", "[keys]") {
   CHECK(identity->recipient().encode() == "age1zvkyg2lqzraa2lnjvqej32nkuu0ues2s82hzrye869xeexvn73equnujwj");
 }
 
-TEST_CASE("bad recipients and identities are usage errors that never echo secrets", "[keys]") {
+TEST_CASE("crypto: bad recipients and identities are usage errors that never echo secrets", "[keys]") {
   X25519Identity identity = new_identity();
   std::string recipient = identity.recipient().encode();
   std::string flipped = recipient;
@@ -373,7 +373,7 @@ TEST_CASE("bad recipients and identities are usage errors that never echo secret
   CHECK(file.error().message.find(mistyped.substr(16, 20)) == std::string::npos);
 }
 
-TEST_CASE("identity and recipient files", "[keys]") {
+TEST_CASE("crypto: identity and recipient files", "[keys]") {
   X25519Identity a = new_identity();
   X25519Identity b = new_identity();
   std::string ids = "# created by a test\n" + std::string(a.encode().view()) + "\r\n\n" +
@@ -395,7 +395,7 @@ TEST_CASE("identity and recipient files", "[keys]") {
 const std::vector<size_t> kBoundarySizes = {0,          1,          kChunk - 1,     kChunk,
                                             kChunk + 1, 2 * kChunk, 2 * kChunk + 1, 3 * kChunk - 1};
 
-TEST_CASE("round trip at every chunk boundary, binary and armored", "[age][stream]") {
+TEST_CASE("crypto: round trip at every chunk boundary, binary and armored", "[age][stream]") {
   X25519Identity identity = new_identity();
   std::vector<Recipient> recipients = {Recipient::x25519(identity.recipient())};
   std::vector<Identity> identities = {Identity::x25519(std::move(identity))};
@@ -416,7 +416,7 @@ TEST_CASE("round trip at every chunk boundary, binary and armored", "[age][strea
   }
 }
 
-TEST_CASE("write and read sizes do not change the result", "[age][stream]") {
+TEST_CASE("crypto: write and read sizes do not change the result", "[age][stream]") {
   X25519Identity identity = new_identity();
   std::vector<Recipient> recipients = {Recipient::x25519(identity.recipient())};
   std::vector<Identity> identities = {Identity::x25519(std::move(identity))};
@@ -428,7 +428,7 @@ TEST_CASE("write and read sizes do not change the result", "[age][stream]") {
   }
 }
 
-TEST_CASE("several recipients: each identity alone opens the file", "[age]") {
+TEST_CASE("crypto: several recipients: each identity alone opens the file", "[age]") {
   X25519Identity a = new_identity();
   X25519Identity b = new_identity();
   X25519Identity outsider = new_identity();
@@ -440,7 +440,7 @@ TEST_CASE("several recipients: each identity alone opens the file", "[age]") {
   CHECK(wrong.plaintext.empty());
 }
 
-TEST_CASE("passphrase files", "[age][scrypt]") {
+TEST_CASE("crypto: passphrase files", "[age][scrypt]") {
   auto recipient = Recipient::passphrase(SecretBytes("correct horse"), kFastWorkFactor);
   REQUIRE(recipient.ok());
   std::string ciphertext = seal({recipient.value()}, "by passphrase");
@@ -464,7 +464,7 @@ TEST_CASE("passphrase files", "[age][scrypt]") {
 // Where the payload starts: after the MAC line and the 16-byte nonce.
 size_t payload_offset(const std::string& ciphertext) { return ciphertext.find("\n---") + 49 + 16; }
 
-TEST_CASE("every flipped byte in a small file is caught", "[age][tamper]") {
+TEST_CASE("crypto: every flipped byte in a small file is caught", "[age][tamper]") {
   X25519Identity identity = new_identity();
   std::string ciphertext = seal({Recipient::x25519(identity.recipient())}, "a short secret message");
   std::vector<Identity> identities = {Identity::x25519(std::move(identity))};
@@ -478,7 +478,7 @@ TEST_CASE("every flipped byte in a small file is caught", "[age][tamper]") {
   }
 }
 
-TEST_CASE("tampering with a multi-chunk file is caught after the last good chunk", "[age][tamper]") {
+TEST_CASE("crypto: tampering with a multi-chunk file is caught after the last good chunk", "[age][tamper]") {
   X25519Identity identity = new_identity();
   std::string plaintext = pattern(3 * kChunk - 10);
   std::string ciphertext = seal({Recipient::x25519(identity.recipient())}, plaintext);
@@ -559,7 +559,7 @@ TEST_CASE("tampering with a multi-chunk file is caught after the last good chunk
   }
 }
 
-TEST_CASE("header tampering: stanza, MAC line, version", "[age][tamper]") {
+TEST_CASE("crypto: header tampering: stanza, MAC line, version", "[age][tamper]") {
   X25519Identity identity = new_identity();
   X25519Identity second = new_identity();
   std::string ciphertext =
@@ -581,7 +581,7 @@ TEST_CASE("header tampering: stanza, MAC line, version", "[age][tamper]") {
   CHECK(open(tampered, identities).failure == DecryptFailure::kHmacFailure);
 }
 
-TEST_CASE("armored output is strict PEM that decodes back", "[age][armor]") {
+TEST_CASE("crypto: armored output is strict PEM that decodes back", "[age][armor]") {
   X25519Identity identity = new_identity();
   std::string ciphertext = seal({Recipient::x25519(identity.recipient())}, pattern(1000), true);
   CHECK(ciphertext.starts_with("-----BEGIN AGE ENCRYPTED FILE-----\n"));
@@ -597,7 +597,7 @@ TEST_CASE("armored output is strict PEM that decodes back", "[age][armor]") {
   CHECK(open(truncated, identities).failure == DecryptFailure::kArmorFailure);
 }
 
-TEST_CASE("inputs that are not age files", "[age]") {
+TEST_CASE("crypto: inputs that are not age files", "[age]") {
   X25519Identity identity = new_identity();
   std::vector<Identity> identities = {Identity::x25519(std::move(identity))};
   CHECK(open("", identities).failure == DecryptFailure::kHeaderFailure);

@@ -50,7 +50,8 @@ class StdoutSink final : public io::ByteSink {
 // Reads one line from the terminal with echo off; the terminal state is
 // restored whatever happens.
 Result<crypto::SecretBytes> prompt_hidden(int tty, const std::string& prompt) {
-  if (Status s = io::write_all(tty, prompt, "/dev/tty"); !s.ok()) return s.error();
+  // Echo goes off (and earlier typeahead is discarded) before the prompt
+  // appears, so nothing typed after the prompt can be echoed.
   termios saved{};
   bool restore = ::tcgetattr(tty, &saved) == 0;
   if (restore) {
@@ -58,6 +59,10 @@ Result<crypto::SecretBytes> prompt_hidden(int tty, const std::string& prompt) {
     quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
     quiet.c_lflag |= ECHONL;
     ::tcsetattr(tty, TCSAFLUSH, &quiet);
+  }
+  if (Status s = io::write_all(tty, prompt, "/dev/tty"); !s.ok()) {
+    if (restore) ::tcsetattr(tty, TCSANOW, &saved);
+    return s.error();
   }
   crypto::SecretBytes line(1024);
   size_t size = 0;
@@ -73,7 +78,7 @@ Result<crypto::SecretBytes> prompt_hidden(int tty, const std::string& prompt) {
       too_long = true;
     }
   }
-  if (restore) ::tcsetattr(tty, TCSAFLUSH, &saved);
+  if (restore) ::tcsetattr(tty, TCSANOW, &saved);
   if (too_long) return usage_error("the passphrase is longer than 1024 bytes");
   if (size > 0 && line.data()[size - 1] == '\r') --size;
   return crypto::SecretBytes(line.view().substr(0, size));
