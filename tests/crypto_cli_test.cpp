@@ -19,16 +19,6 @@ constexpr size_t kChunk = 64 * 1024;
 constexpr size_t kSealedChunk = kChunk + 16;
 const std::string kFastWorkFactor = "10";  // scrypt cost for bulk tests
 
-std::string pattern(size_t size, unsigned seed = 7) {
-  std::string out(size, '\0');
-  uint32_t state = seed * 2654435761u + 1;
-  for (char& c : out) {
-    state = state * 1103515245u + 12345u;
-    c = static_cast<char>(state >> 24);
-  }
-  return out;
-}
-
 std::set<std::string> files_in(const std::string& folder) {
   std::set<std::string> names;
   for (const auto& entry : std::filesystem::directory_iterator(folder)) names.insert(entry.path().filename().string());
@@ -167,7 +157,7 @@ TEST_CASE("crypto cli: age opens what airlock seals, and airlock opens what age 
   for (size_t size : kSizes) {
     for (bool armor : {false, true}) {
       INFO("size " << size << (armor ? " armored" : " binary"));
-      std::string plaintext = pattern(size, static_cast<unsigned>(size));
+      std::string plaintext = pseudo_random_bytes(size, static_cast<unsigned>(size));
       write_file(dir / "plain", plaintext);
 
       std::vector<std::string> seal = {"seal", "-r", theirs.recipient, "-o", dir / "ours.age", dir / "plain"};
@@ -218,7 +208,7 @@ TEST_CASE("crypto cli: several recipients, recipients files, stdin and stdout", 
 
 TEST_CASE("crypto cli: passphrases interoperate with age, typed at a terminal", "[e2e][interop][passphrase]") {
   TempDir dir;
-  std::string plaintext = pattern(kChunk + 5);
+  std::string plaintext = pseudo_random_bytes(kChunk + 5);
   write_file(dir / "plain", plaintext);
   write_file(dir / "empty", "");
   write_file(dir / "pass.txt", "correct horse battery staple\n");
@@ -288,7 +278,7 @@ TEST_CASE("crypto cli: passphrases interoperate with age, typed at a terminal", 
 TEST_CASE("crypto cli: tampered files fail with exit 3 and leave no output file", "[e2e][tamper]") {
   TempDir dir;
   KeyPair key = airlock_keygen(dir, "id.txt");
-  std::string plaintext = pattern(2 * kChunk + 1000);
+  std::string plaintext = pseudo_random_bytes(2 * kChunk + 1000);
   write_file(dir / "plain", plaintext);
   REQUIRE(run_airlock({"seal", "-r", key.recipient, "-o", dir / "good.age", dir / "plain"}).exit_code == 0);
   const std::string good = read_file(dir / "good.age");

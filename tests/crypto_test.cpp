@@ -19,6 +19,7 @@
 namespace airlock::crypto {
 namespace {
 
+using test::pseudo_random_bytes;
 using test::read_file;
 
 constexpr size_t kChunk = 64 * 1024;
@@ -41,16 +42,6 @@ class MemorySink final : public io::ByteSink {
   std::string data;
   bool finished = false;
 };
-
-std::string pattern(size_t size, unsigned seed = 1) {
-  std::string out(size, '\0');
-  uint32_t state = seed * 2654435761u + 1;
-  for (char& c : out) {
-    state = state * 1103515245u + 12345u;
-    c = static_cast<char>(state >> 24);
-  }
-  return out;
-}
 
 std::string seal(const std::vector<Recipient>& recipients, std::string_view plaintext, bool armor = false,
                  size_t write_size = 7000) {
@@ -283,7 +274,7 @@ TEST_CASE("crypto: base64 round-trips and rejects non-canonical input", "[encodi
   using internal::base64_decode_padded;
   using internal::base64_decode_unpadded;
   for (size_t size = 0; size < 50; ++size) {
-    std::string bytes = pattern(size, static_cast<unsigned>(size));
+    std::string bytes = pseudo_random_bytes(size, static_cast<unsigned>(size));
     auto data = reinterpret_cast<const uint8_t*>(bytes.data());
     auto unpadded = base64_decode_unpadded(internal::base64_encode_unpadded(data, size));
     auto padded = base64_decode_padded(internal::base64_encode_padded(data, size));
@@ -402,7 +393,7 @@ TEST_CASE("crypto: round trip at every chunk boundary, binary and armored", "[ag
   for (size_t size : kBoundarySizes) {
     for (bool armor : {false, true}) {
       INFO("size " << size << (armor ? " armored" : " binary"));
-      std::string plaintext = pattern(size, static_cast<unsigned>(size));
+      std::string plaintext = pseudo_random_bytes(size, static_cast<unsigned>(size));
       std::string ciphertext = seal(recipients, plaintext, armor);
       if (!armor) {
         size_t chunks = size == 0 ? 1 : (size + kChunk - 1) / kChunk;
@@ -420,7 +411,7 @@ TEST_CASE("crypto: write and read sizes do not change the result", "[age][stream
   X25519Identity identity = new_identity();
   std::vector<Recipient> recipients = {Recipient::x25519(identity.recipient())};
   std::vector<Identity> identities = {Identity::x25519(std::move(identity))};
-  std::string plaintext = pattern(2 * kChunk + 100);
+  std::string plaintext = pseudo_random_bytes(2 * kChunk + 100);
   for (size_t step : {size_t{1} << 20, kChunk, kChunk + 1, size_t{4093}}) {
     INFO("step " << step);
     std::string ciphertext = seal(recipients, plaintext, false, step);
@@ -464,13 +455,13 @@ TEST_CASE("crypto: passphrase files", "[age][scrypt]") {
 // Where the payload starts: after the MAC line and the 16-byte nonce.
 size_t payload_offset(const std::string& ciphertext) { return ciphertext.find("\n---") + 49 + 16; }
 
-TEST_CASE("crypto: every flipped byte in a small file is caught", "[age][tamper]") {
-  X25519Identity identity = new_identity();
-  std::string ciphertext = seal({Recipient::x25519(identity.recipient())}, "a short secret message");
-  std::vector<Identity> identities = {Identity::x25519(std::move(identity))};
-  for (size_t at = 0; at < ciphertext.size(); ++at) {
+// Flips `mask` bits in each of the first `count` bytes in turn: every
+// variant must fail without releasing plaintext.
+void expect_every_flip_fails(const std::string& ciphertext, const std::vector<Identity>& identities, size_t count,
+                             uint8_t mask) {
+  for (size_t at = 0; at < count; ++at) {
     std::string tampered = ciphertext;
-    tampered[at] = static_cast<char>(tampered[at] ^ 0x01);
+    tampered[at] = static_cast<char>(tampered[at] ^ mask);
     INFO("byte " << at);
     Opened opened = open(tampered, identities);
     CHECK(opened.failure != DecryptFailure::kNone);
@@ -478,9 +469,16 @@ TEST_CASE("crypto: every flipped byte in a small file is caught", "[age][tamper]
   }
 }
 
+TEST_CASE("crypto: every flipped byte in a small file is caught", "[age][tamper]") {
+  X25519Identity identity = new_identity();
+  std::string ciphertext = seal({Recipient::x25519(identity.recipient())}, "a short secret message");
+  std::vector<Identity> identities = {Identity::x25519(std::move(identity))};
+  expect_every_flip_fails(ciphertext, identities, ciphertext.size(), 0x01);
+}
+
 TEST_CASE("crypto: tampering with a multi-chunk file is caught after the last good chunk", "[age][tamper]") {
   X25519Identity identity = new_identity();
-  std::string plaintext = pattern(3 * kChunk - 10);
+  std::string plaintext = pseudo_random_bytes(3 * kChunk - 10);
   std::string ciphertext = seal({Recipient::x25519(identity.recipient())}, plaintext);
   std::vector<Identity> identities = {Identity::x25519(std::move(identity))};
   const size_t payload = payload_offset(ciphertext);
@@ -535,14 +533,14 @@ TEST_CASE("crypto: tampering with a multi-chunk file is caught after the last go
   SECTION("appended bytes") {
     // After a short final chunk the extra bytes become part of it, so it no
     // longer authenticates; after a full final chunk they are trailing data.
-    for (std::string extra : {std::string(1, '\0'), std::string("x"), pattern(kSealedChunk)}) {
+    for (std::string extra : {std::string(1, '\0'), std::string("x"), pseudo_random_bytes(kSealedChunk)}) {
       expect_failure_after(ciphertext + extra, 2, DecryptFailure::kPayloadFailure);
     }
     X25519Identity second = new_identity();
-    std::string full = pattern(2 * kChunk);
+    std::string full = pseudo_random_bytes(2 * kChunk);
     std::string full_ciphertext = seal({Recipient::x25519(second.recipient())}, full);
     std::vector<Identity> second_identities = {Identity::x25519(std::move(second))};
-    for (std::string extra : {std::string(1, '\0'), pattern(kSealedChunk)}) {
+    for (std::string extra : {std::string(1, '\0'), pseudo_random_bytes(kSealedChunk)}) {
       Opened opened = open(full_ciphertext + extra, second_identities);
       CHECK(opened.failure == DecryptFailure::kPayloadFailure);
       CHECK((opened.plaintext == full));  // every chunk authenticated; the extra bytes are refused
@@ -566,14 +564,7 @@ TEST_CASE("crypto: header tampering: stanza, MAC line, version", "[age][tamper]"
       seal({Recipient::x25519(identity.recipient()), Recipient::x25519(second.recipient())}, "payload");
   std::vector<Identity> identities = {Identity::x25519(std::move(identity))};
   size_t mac_line = ciphertext.find("\n--- ") + 1;
-  for (size_t at = 0; at < mac_line + 47; ++at) {
-    std::string tampered = ciphertext;
-    tampered[at] = static_cast<char>(tampered[at] ^ 0x20);
-    INFO("header byte " << at);
-    Opened opened = open(tampered, identities);
-    CHECK(opened.failure != DecryptFailure::kNone);
-    CHECK(opened.plaintext.empty());
-  }
+  expect_every_flip_fails(ciphertext, identities, mac_line + 47, 0x20);
   // Changing the other recipient's stanza is a MAC failure for this one.
   size_t second_share = ciphertext.find("-> X25519 ", ciphertext.find("-> X25519 ") + 1) + 10;
   std::string tampered = ciphertext;
@@ -583,15 +574,15 @@ TEST_CASE("crypto: header tampering: stanza, MAC line, version", "[age][tamper]"
 
 TEST_CASE("crypto: armored output is strict PEM that decodes back", "[age][armor]") {
   X25519Identity identity = new_identity();
-  std::string ciphertext = seal({Recipient::x25519(identity.recipient())}, pattern(1000), true);
+  std::string ciphertext = seal({Recipient::x25519(identity.recipient())}, pseudo_random_bytes(1000), true);
   CHECK(ciphertext.starts_with("-----BEGIN AGE ENCRYPTED FILE-----\n"));
   CHECK(ciphertext.ends_with("\n-----END AGE ENCRYPTED FILE-----\n"));
   for (const std::string& line : test::split_lines(ciphertext)) CHECK(line.size() <= 64);
   std::vector<Identity> identities = {Identity::x25519(std::move(identity))};
-  CHECK(open("\n  \n" + ciphertext + "\n\t\n", identities).plaintext == pattern(1000));
+  CHECK(open("\n  \n" + ciphertext + "\n\t\n", identities).plaintext == pseudo_random_bytes(1000));
   std::string crlf;
   for (const std::string& line : test::split_lines(ciphertext)) crlf += line + "\r\n";
-  CHECK(open(crlf, identities).plaintext == pattern(1000));
+  CHECK(open(crlf, identities).plaintext == pseudo_random_bytes(1000));
   CHECK(open(ciphertext + "junk\n", identities).failure == DecryptFailure::kArmorFailure);
   std::string truncated = ciphertext.substr(0, ciphertext.size() - 20);
   CHECK(open(truncated, identities).failure == DecryptFailure::kArmorFailure);

@@ -95,6 +95,18 @@ inline ProcessResult run_process(const std::string& program, const std::vector<s
   return result;
 }
 
+// Deterministic bytes that look random (a linear congruential generator):
+// reproducible test inputs of any size without a fixture file.
+inline std::string pseudo_random_bytes(size_t size, unsigned seed = 1) {
+  std::string out(size, '\0');
+  uint32_t state = seed * 2654435761u + 1;
+  for (char& c : out) {
+    state = state * 1103515245u + 12345u;
+    c = static_cast<char>(state >> 24);
+  }
+  return out;
+}
+
 inline ProcessResult run_airlock(const std::vector<std::string>& args, const std::string& input = "") {
   return run_process(AIRLOCK_BINARY, args, input);
 }
