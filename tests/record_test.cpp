@@ -48,8 +48,17 @@ TEST_CASE("field selectors: presets and JSON pointers with wildcards", "[record]
   auto custom = record::FieldSelector::parse("/a/*/b~1c~0d,/x");
   REQUIRE(custom.ok());
   CHECK(custom->preset() == record::Preset::kCustom);
-  REQUIRE(custom->segments().size() == 2);
-  CHECK(custom->segments()[0] == std::vector<std::string>{"a", "*", "b/c~d"});
+  REQUIRE(custom->steps().size() == 2);
+  const auto& steps = custom->steps()[0];
+  REQUIRE(steps.size() == 3);
+  CHECK(steps[0].key == "a");
+  CHECK(steps[1].wildcard);
+  CHECK(steps[2].key == "b/c~d");
+  auto indexes = record::FieldSelector::parse("/7/07/x");
+  REQUIRE(indexes.ok());
+  CHECK(indexes->steps()[0][0].is_index);
+  CHECK(indexes->steps()[0][0].index == 7);
+  CHECK_FALSE(indexes->steps()[0][1].is_index);
 
   CHECK_FALSE(record::FieldSelector::parse("messages").ok());
   CHECK_FALSE(record::FieldSelector::parse("/a/~2").ok());

@@ -39,6 +39,16 @@ Result<ParsedArgs> parse_args(const std::vector<std::string>& args, const std::v
     for (const OptionSpec& candidate : specs) {
       if (word == candidate.name || (!candidate.alias.empty() && word == candidate.alias)) spec = &candidate;
     }
+    // "-j2": a short option with its value attached.
+    if (!spec && word.size() > 2 && word[1] != '-') {
+      for (const OptionSpec& candidate : specs) {
+        if (candidate.takes_value && candidate.alias == word.substr(0, 2)) {
+          spec = &candidate;
+          inline_value = word.substr(2);
+          has_inline = true;
+        }
+      }
+    }
     if (!spec) return usage_error("unknown option '" + std::string(word) + "'");
     std::vector<std::string>& slot = parsed.values_[std::string(spec->name)];
     if (!spec->takes_value) {

@@ -59,7 +59,7 @@ struct Options {
   std::string fields = "auto";      // preset or pointers, see record::FieldSelector::parse
   size_t max_line_bytes = 16u << 20;
   size_t batch_bytes = 4u << 20;    // target size of a batch of lines
-  size_t max_batches_in_flight = 0; // 0: 2 × threads + 2
+  size_t max_batches_in_flight = 0; // 0: 2 × threads + 1
   // Called (from the reader thread) with notices for the user, such as the
   // preset "auto" picked for an input.
   std::function<void(const std::string&)> notice;

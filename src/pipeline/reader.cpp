@@ -90,9 +90,10 @@ Status LineBatcher::skip_oversize_line(Batch& batch, size_t line_start, size_t& 
   return ok_status();
 }
 
-Result<std::unique_ptr<Batch>> LineBatcher::next() {
+Result<std::unique_ptr<Batch>> LineBatcher::next(std::unique_ptr<Batch> recycled) {
   if (done_) return std::unique_ptr<Batch>();
-  auto batch = std::make_unique<Batch>();
+  std::unique_ptr<Batch> batch = recycled ? std::move(recycled) : std::make_unique<Batch>();
+  batch->clear();
   ByteBuffer& data = batch->data;
   data.reserve(batch_bytes_ + chunk_bytes_ + record::kReadPadding);
   data.resize(carry_size_);

@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 
 #include "record/record.h"
@@ -65,6 +66,30 @@ bool has_lone_surrogate(std::string_view token) {
   return pending_high;
 }
 
+// True if a JSON string body holds no backslash and no control character,
+// so that it decodes to itself. Eight bytes at a time (SWAR): a byte below
+// 0x20 or equal to '\\' sets its high bit in the mask.
+bool is_plain_string(std::string_view body) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  constexpr uint64_t kHighs = 0x8080808080808080ull;
+  const char* p = body.data();
+  size_t n = body.size();
+  uint64_t flagged = 0;
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t word;
+    std::memcpy(&word, p, 8);
+    uint64_t below_space = (word - kOnes * 0x20) & ~word;
+    uint64_t backslash = word ^ (kOnes * '\\');
+    flagged |= (below_space | ((backslash - kOnes) & ~backslash)) & kHighs;
+    if (flagged) return false;
+  }
+  for (; n > 0; ++p, --n) {
+    unsigned char c = static_cast<unsigned char>(*p);
+    flagged |= (c < 0x20) | (c == '\\');
+  }
+  return flagged == 0;
+}
+
 Problem problem_for(simdjson::error_code error) {
   switch (error) {
     case simdjson::UTF8_ERROR: return {Reason::kInvalidUtf8, "the line is not valid UTF-8"};
@@ -87,6 +112,10 @@ struct Decoder::Impl {
   std::vector<TextField>* fields = nullptr;
   std::string_view line;
   bool matched_any = false;  // some selected path was present (even as null)
+  // Pointers of the selected fields, one after another; fields view them
+  // once the record is done (the string may move while it grows).
+  std::string pointers;
+  std::vector<std::pair<size_t, size_t>> pointer_spans;
   Problem problem;
 
   bool fail(simdjson::error_code error, std::string_view token = {}) {
@@ -103,22 +132,14 @@ struct Decoder::Impl {
 
   // Patterns still matching after stepping into `segment` at `depth`.
   uint64_t advance(uint64_t live, size_t depth, const Segment& segment) const {
-    const auto& patterns = selector->segments();
+    const auto& patterns = selector->steps();
     uint64_t next = 0;
     for (uint64_t bits = live; bits; bits &= bits - 1) {
       int p = __builtin_ctzll(bits);
-      const std::vector<std::string>& pattern = patterns[p];
-      if (pattern.size() <= depth) continue;
-      const std::string& want = pattern[depth];
-      bool match = want == "*";
-      if (!match) {
-        if (segment.is_index) {
-          match = !want.empty() && want.find_first_not_of("0123456789") == std::string::npos &&
-                  (want.size() == 1 || want[0] != '0') && want == std::to_string(segment.index);
-        } else {
-          match = want == segment.key;
-        }
-      }
+      if (patterns[p].size() <= depth) continue;
+      const PointerStep& want = patterns[p][depth];
+      bool match = want.wildcard || (segment.is_index ? want.is_index && want.index == segment.index
+                                                      : want.key == segment.key);
       if (match) next |= uint64_t{1} << p;
     }
     return next;
@@ -129,7 +150,7 @@ struct Decoder::Impl {
     *ending = *deeper = 0;
     for (uint64_t bits = live; bits; bits &= bits - 1) {
       int p = __builtin_ctzll(bits);
-      size_t length = selector->segments()[p].size();
+      size_t length = selector->steps()[p].size();
       if (length == depth) *ending |= uint64_t{1} << p;
       if (length > depth) *deeper |= uint64_t{1} << p;
     }
@@ -141,9 +162,8 @@ struct Decoder::Impl {
   // a list of parts; passing it would leave its strings unchecked.
   bool container_expected(uint64_t deeper, size_t depth, bool is_object) const {
     for (uint64_t bits = deeper; bits; bits &= bits - 1) {
-      const std::string& next = selector->segments()[__builtin_ctzll(bits)][depth];
-      bool index_like = next == "*" || (!next.empty() && next.find_first_not_of("0123456789") == std::string::npos);
-      if (is_object != index_like) return true;
+      const PointerStep& next = selector->steps()[__builtin_ctzll(bits)][depth];
+      if (is_object != (next.wildcard || next.is_index)) return true;
     }
     return false;
   }
@@ -157,38 +177,54 @@ struct Decoder::Impl {
     return {start, static_cast<size_t>(std::min(p, end) - start)};
   }
 
-  std::string current_pointer() const {
-    std::string pointer;
+  // Appends the JSON pointer of the value being visited to `out`.
+  void append_pointer(std::string& out) const {
     for (const Segment& segment : path) {
-      pointer += '/';
+      out += '/';
       if (segment.is_index) {
-        pointer += std::to_string(segment.index);
+        char digits[24];
+        auto [end, ec] = std::to_chars(digits, digits + sizeof digits, segment.index);
+        out.append(digits, end);
         continue;
       }
       for (char c : segment.key) {
         if (c == '~') {
-          pointer += "~0";
+          out += "~0";
         } else if (c == '/') {
-          pointer += "~1";
+          out += "~1";
         } else {
-          pointer += c;
+          out += c;
         }
       }
     }
+  }
+
+  std::string current_pointer() const {
+    std::string pointer;
+    append_pointer(pointer);
     return pointer;
   }
 
   bool visit_string(od::value& value, bool selected) {
     std::string_view token = value.raw_json_token();
-    std::string_view text;
-    if (auto e = value.get_string().get(text)) return fail(e, token);
-    if (!selected) return true;
     while (!token.empty() && is_json_space(token.back())) token.remove_suffix(1);
+    std::string_view text;
+    if (token.size() >= 2 && is_plain_string(token.substr(1, token.size() - 2))) {
+      // No escape and no control character: the decoded value is the bytes
+      // between the quotes (UTF-8 was checked for the whole line), so skip
+      // the copy that unescaping makes. The iterator skips the value.
+      text = token.substr(1, token.size() - 2);
+    } else if (auto e = value.get_string().get(text)) {
+      return fail(e, token);
+    }
+    if (!selected) return true;
     TextField field;
-    field.pointer = current_pointer();
     field.text = text;
     field.token_begin = static_cast<uint32_t>(token.data() - line.data());
     field.token_end = static_cast<uint32_t>(field.token_begin + token.size());
+    size_t pointer_start = pointers.size();
+    append_pointer(pointers);
+    pointer_spans.emplace_back(pointer_start, pointers.size() - pointer_start);
     fields->push_back(std::move(field));
     return true;
   }
@@ -197,9 +233,12 @@ struct Decoder::Impl {
     for (auto member_result : object) {
       od::field member;
       if (auto e = std::move(member_result).get(member)) return fail(e);
-      std::string_view key;
-      const char* raw_key = member.key().raw();  // before unescaped_key(), which consumes it
-      if (auto e = member.unescaped_key().get(key)) return fail(e, key_token(raw_key));
+      // Most keys need no unescaping: view them in place, as for strings.
+      std::string_view key = key_token(member.key().raw());
+      if (!is_plain_string(key)) {
+        std::string_view escaped = key;
+        if (auto e = member.unescaped_key().get(key)) return fail(e, escaped);
+      }
       Segment segment{key, 0, false};
       uint64_t next = live ? advance(live, path.size(), segment) : 0;
       path.push_back(segment);
@@ -286,13 +325,15 @@ struct Decoder::Impl {
 
   bool decode_json() {
     path.clear();
+    pointers.clear();
+    pointer_spans.clear();
     matched_any = false;
     od::document doc;
     auto padded = simdjson::padded_string_view(line.data(), line.size(), line.size() + kReadPadding);
     if (auto e = parser.iterate(padded).get(doc)) return fail(e);
     od::object root;
     if (doc.get_object().get(root) != simdjson::SUCCESS) return classify_non_object();
-    if (!visit_object(root, selector->segments().empty() ? 0 : ~uint64_t{0} >> (64 - selector->segments().size()))) {
+    if (!visit_object(root, selector->steps().empty() ? 0 : ~uint64_t{0} >> (64 - selector->steps().size()))) {
       return false;
     }
     const char* after = nullptr;
@@ -301,6 +342,9 @@ struct Decoder::Impl {
     }
     if (!matched_any && !selector->selects_all_strings()) {
       return fail(Reason::kMissingField, "none of the selected fields is present: " + selector->describe());
+    }
+    for (size_t i = 0; i < fields->size(); ++i) {
+      (*fields)[i].pointer = std::string_view(pointers).substr(pointer_spans[i].first, pointer_spans[i].second);
     }
     return true;
   }

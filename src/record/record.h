@@ -44,6 +44,14 @@ struct Problem {
 enum class Preset { kAuto, kChat, kBatch, kPreference, kText, kAll, kCustom };
 std::string_view preset_name(Preset preset);
 
+// One segment of a selector pointer: a key, an array index, or "*".
+struct PointerStep {
+  std::string key;          // unescaped ("b/c" for "b~1c")
+  bool wildcard = false;    // "*": any key or index
+  bool is_index = false;    // a canonical array index ("0", "17"; not "01")
+  uint64_t index = 0;
+};
+
 class FieldSelector {
  public:
   // "auto", "chat", "batch", "preference", "text", "all", or a
@@ -60,13 +68,13 @@ class FieldSelector {
   const std::vector<std::string>& pointers() const { return pointers_; }
   std::string describe() const;  // "chat (/messages/*/content, …)"
 
-  // Parsed pattern segments; "*" is the wildcard. Internal to the decoder.
-  const std::vector<std::vector<std::string>>& segments() const { return segments_; }
+  // The parsed pointers, for the decoder.
+  const std::vector<std::vector<PointerStep>>& steps() const { return steps_; }
 
  private:
   Preset preset_ = Preset::kAuto;
   std::vector<std::string> pointers_;
-  std::vector<std::vector<std::string>> segments_;
+  std::vector<std::vector<PointerStep>> steps_;
 };
 
 // What "auto" picks for a file whose first non-empty line is `line`:
@@ -76,8 +84,9 @@ Preset detect_preset(std::string_view line);
 
 // A selected string of a record.
 struct TextField {
-  std::string pointer;          // JSON pointer ("/messages/1/content"); "" for a text line
-  std::string_view text;        // decoded UTF-8; valid until the decoder's next decode()
+  std::string_view pointer;     // JSON pointer ("/messages/1/content"); "" for a text line
+  std::string_view text;        // decoded UTF-8
+                                //   (both valid until the decoder's next decode())
   uint32_t token_begin = 0;     // the string's bytes in the line: the JSON token with
   uint32_t token_end = 0;       //   its quotes, or the text of a plain text line
   bool replaced = false;        // set by a stage that edits the string

@@ -43,18 +43,28 @@ const std::vector<std::string>& preset_pointers(Preset preset) {
   }
 }
 
-// Splits "/a/b~1c/*" into {"a", "b/c", "*"}, undoing RFC 6901 escapes.
-Result<std::vector<std::string>> split_pointer(std::string_view pointer) {
+PointerStep make_step(const std::string& key) {
+  PointerStep step;
+  step.wildcard = key == "*";
+  bool digits = !key.empty() && key.size() <= 18 && key.find_first_not_of("0123456789") == std::string::npos;
+  step.is_index = digits && (key.size() == 1 || key[0] != '0');
+  if (step.is_index) step.index = std::stoull(key);
+  step.key = key;
+  return step;
+}
+
+// Splits "/a/b~1c/*" into steps "a", "b/c", "*", undoing RFC 6901 escapes.
+Result<std::vector<PointerStep>> split_pointer(std::string_view pointer) {
   if (pointer.empty() || pointer[0] != '/') {
     return usage_error("field selector '" + std::string(pointer) +
                        "': a JSON pointer must start with '/' (or name a preset: auto, chat, batch, "
                        "preference, text, all)");
   }
-  std::vector<std::string> segments;
+  std::vector<PointerStep> segments;
   std::string current;
   for (size_t i = 1; i <= pointer.size(); ++i) {
     if (i == pointer.size() || pointer[i] == '/') {
-      segments.push_back(std::move(current));
+      segments.push_back(make_step(current));
       current.clear();
     } else if (pointer[i] == '~') {
       if (i + 1 < pointer.size() && (pointer[i + 1] == '0' || pointer[i + 1] == '1')) {
@@ -91,7 +101,7 @@ FieldSelector FieldSelector::for_preset(Preset preset) {
   selector.preset_ = preset;
   selector.pointers_ = preset_pointers(preset);
   for (const std::string& pointer : selector.pointers_) {
-    selector.segments_.push_back(split_pointer(pointer).value());
+    selector.steps_.push_back(split_pointer(pointer).value());
   }
   return selector;
 }
@@ -108,14 +118,14 @@ Result<FieldSelector> FieldSelector::parse(std::string_view spec) {
     size_t comma = spec.find(',', start);
     if (comma == std::string_view::npos) comma = spec.size();
     std::string_view pointer = spec.substr(start, comma - start);
-    Result<std::vector<std::string>> segments = split_pointer(pointer);
-    if (!segments.ok()) return segments.error();
+    Result<std::vector<PointerStep>> steps = split_pointer(pointer);
+    if (!steps.ok()) return steps.error();
     selector.pointers_.emplace_back(pointer);
-    selector.segments_.push_back(std::move(segments.value()));
+    selector.steps_.push_back(std::move(steps.value()));
     start = comma + 1;
   }
   // The decoder tracks live patterns in a 64-bit mask.
-  if (selector.segments_.size() > 64) return usage_error("--fields: at most 64 pointers");
+  if (selector.steps_.size() > 64) return usage_error("--fields: at most 64 pointers");
   return selector;
 }
 
