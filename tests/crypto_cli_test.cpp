@@ -131,7 +131,7 @@ TEST_CASE("crypto cli: keygen writes a private identity file that age understand
   CHECK(derived.out == recipient + "\n");
 
   SECTION("an existing file is kept unless --force") {
-    CHECK(run_airlock({"keygen", "-o", dir / "id.txt"}).exit_code == 3);
+    CHECK(run_airlock({"keygen", "-o", dir / "id.txt"}).exit_code == 2);
     CHECK(read_file(dir / "id.txt") == content);
     CHECK(run_airlock({"keygen", "--force", "-o", dir / "id.txt"}).exit_code == 0);
     CHECK(read_file(dir / "id.txt") != content);
@@ -399,7 +399,7 @@ TEST_CASE("crypto cli: outputs: existing files are kept, the input is never the 
   KeyPair key = airlock_keygen(dir, "id.txt");
   write_file(dir / "plain", "data");
   write_file(dir / "existing.age", "keep me");
-  CHECK(run_airlock({"seal", "-r", key.recipient, "-o", dir / "existing.age", dir / "plain"}).exit_code == 3);
+  CHECK(run_airlock({"seal", "-r", key.recipient, "-o", dir / "existing.age", dir / "plain"}).exit_code == 2);
   CHECK(read_file(dir / "existing.age") == "keep me");
   CHECK(run_airlock({"seal", "-r", key.recipient, "--force", "-o", dir / "existing.age", dir / "plain"}).exit_code ==
         0);

@@ -130,9 +130,13 @@ Result<std::unique_ptr<Output>> Output::open(const std::string& path, bool repla
     output->is_terminal_ = ::isatty(STDOUT_FILENO) == 1;
     return output;
   }
+  // Both are configuration errors (exit 2), as for airlock run.
   struct stat st {};
   if (input && ::stat(path.c_str(), &st) == 0 && st.st_dev == input->device && st.st_ino == input->inode) {
     return usage_error(path + ": is also the input; write to another file");
+  }
+  if (!replace && ::lstat(path.c_str(), &st) == 0) {
+    return usage_error(path + ": already exists (use --force to replace it)");
   }
   std::filesystem::path target(path);
   std::string folder = target.has_parent_path() ? target.parent_path().string() : ".";

@@ -30,8 +30,8 @@ Options:
   -h, --help          this text
 
 Keep the identity file private: anyone who reads it can open every file
-encrypted to its public key. Exit status: 0 done; 2 usage error; 3 the file
-could not be written.
+encrypted to its public key. Exit status: 0 done; 2 usage error (including
+an existing FILE without --force); 3 the file could not be written.
 )";
 
 std::string utc_timestamp() {

@@ -34,8 +34,8 @@ Options:
   -h, --help              this text
 
 Not supported: SSH keys, plugins and post-quantum (age1pq1...) recipients.
-Exit status: 0 done; 2 usage error (bad recipient, missing key file);
-3 the input could not be read or the output not written.
+Exit status: 0 done; 2 usage error (bad recipient, missing key file, OUT
+exists or is the input); 3 the input could not be read or the output not written.
 )";
 
 const char kOpenHelp[] = R"(Usage: airlock open (-i IDENTITY_FILE | -p) [-o OUT] [FILE]
@@ -65,8 +65,8 @@ Options:
   --force                 replace OUT if it exists
   -h, --help              this text
 
-Exit status: 0 done; 2 usage error (missing or invalid identity file);
-3 the file could not be decrypted (wrong key, corrupted, truncated) or read,
+Exit status: 0 done; 2 usage error (missing or invalid identity file, OUT
+exists or is the input); 3 the file could not be decrypted (wrong key, corrupted, truncated) or read,
 or the output not written.
 )";
 
