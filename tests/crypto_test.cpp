@@ -588,6 +588,19 @@ TEST_CASE("crypto: armored output is strict PEM that decodes back", "[age][armor
   CHECK(open(truncated, identities).failure == DecryptFailure::kArmorFailure);
 }
 
+TEST_CASE("crypto: oversized headers are refused without buffering them", "[age]") {
+  X25519Identity identity = new_identity();
+  std::vector<Identity> identities = {Identity::x25519(std::move(identity))};
+  Opened long_line = open("age-encryption.org/v1\n-> grease " + std::string(100000, 'a') + "\n\n--- x\n", identities);
+  CHECK(long_line.failure == DecryptFailure::kHeaderFailure);
+  CHECK(long_line.message.find("too long") != std::string::npos);
+  std::string many = "age-encryption.org/v1\n";
+  while (many.size() < 1100000) many += "-> grease " + std::string(1000, 'b') + "\n\n";
+  Opened large = open(many + "--- x\n", identities);
+  CHECK(large.failure == DecryptFailure::kHeaderFailure);
+  CHECK(large.message.find("too large") != std::string::npos);
+}
+
 TEST_CASE("crypto: inputs that are not age files", "[age]") {
   X25519Identity identity = new_identity();
   std::vector<Identity> identities = {Identity::x25519(std::move(identity))};

@@ -11,21 +11,21 @@
 // optionally inside ASCII armor (PEM type "AGE ENCRYPTED FILE").
 //
 // What it protects against: anyone without an identity (or the passphrase)
-// learns nothing of the plaintext except its length (rounded to nothing: the
-// ciphertext is plaintext + 16 bytes per 64 KiB + header); any change to the
-// header or payload (flipped bits, truncation at any point, reordered,
+// learns nothing of the plaintext but its exact length (ciphertext = header
+// + 16-byte nonce + plaintext + 16 bytes per 64 KiB chunk); any change to
+// the header or payload (flipped bits, truncation at any point, reordered,
 // dropped, duplicated or appended chunks) is detected, and DecryptingSource
-// never releases bytes of a chunk that did not authenticate.
+// never releases a byte of a chunk that did not authenticate.
 //
-// What it does not: it does not hide the plaintext length, the number of
-// recipients, or that the file is age; X25519 recipients are anonymous, but a
-// holder of a candidate public key cannot confirm it either way only because
-// the ephemeral share is random. It does not authenticate the sender: anyone
-// who knows a recipient can make a file for it. A file decrypted to stdout
-// may have released authenticated chunks before a later failure — only the
-// end of the stream proves the file complete, so callers that need
-// all-or-nothing write through io::AtomicFile and commit only after read()
-// returned 0. The scrypt recipient is only as strong as the passphrase.
+// What it does not: it does not hide the plaintext length, the number and
+// kinds of recipients, or that the file is age (X25519 stanzas do not name
+// their recipient: they carry only a fresh ephemeral share). It does not
+// authenticate the sender: anyone who knows a recipient can make a file for
+// it. Encryption is randomised, so the same plaintext never gives the same
+// file twice. Reading as a stream releases authenticated chunks before the
+// end proves the file complete: callers that need all-or-nothing write
+// through io::AtomicFile and commit only after read() returned 0. A
+// passphrase is only as strong as scrypt and the passphrase make it.
 //
 // Not supported: plugins, ssh-ed25519 / ssh-rsa recipients, and the
 // post-quantum mlkem768x25519 recipient (OpenSSL 3.0 has no ML-KEM): such

@@ -169,8 +169,8 @@ Status read_header_line(BufferedReader& reader, std::string* line, std::string* 
     *read_failed = true;
     return got.error();
   }
-  if (!got.value() || line->back() != '\n') return header_error("the header is truncated");
   if (line->size() > kMaxHeaderLine) return header_error("a header line is too long");
+  if (!got.value() || line->back() != '\n') return header_error("the header is truncated");
   mac_input->append(*line);
   if (mac_input->size() > kMaxHeaderSize) return header_error("the header is too large");
   line->pop_back();

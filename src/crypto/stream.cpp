@@ -49,10 +49,6 @@ Status derive_payload_key(const SecretBytes& file_key, const uint8_t nonce[kPayl
                                kKeySize);
 }
 
-std::unique_ptr<internal::ChaChaPoly> payload_cipher(const uint8_t key[kKeySize]) {
-  return std::make_unique<internal::ChaChaPoly>(key);
-}
-
 }  // namespace
 
 // --- EncryptingSink ---------------------------------------------------------------
@@ -62,22 +58,23 @@ struct EncryptingSink::State {
   std::unique_ptr<internal::ArmorWriter> armor;
   std::unique_ptr<internal::ChaChaPoly> cipher;
   uint64_t counter = 0;
-  Bytes plaintext;   // at most one chunk, not yet sealed
-  Bytes sealed;      // scratch for one sealed chunk
+  Bytes plaintext = Bytes(kChunkSize);  // the chunk being filled, not yet sealed
+  size_t plaintext_size = 0;
+  Bytes sealed = Bytes(kSealedChunkSize);
   bool closed = false;
 
-  ~State() { OPENSSL_cleanse(plaintext.data(), plaintext.capacity()); }
+  ~State() { OPENSSL_cleanse(plaintext.data(), plaintext.size()); }
 
   Status seal_chunk(bool last) {
     uint8_t nonce[internal::kAeadNonceSize];
     chunk_nonce(counter++, last, nonce);
-    sealed.resize(plaintext.size() + kAeadTagSize);
-    if (!cipher->seal(nonce, plaintext.data(), plaintext.size(), sealed.data())) {
+    if (!cipher->seal(nonce, plaintext.data(), plaintext_size, sealed.data())) {
       return internal_error("ChaCha20-Poly1305 failed");
     }
-    OPENSSL_cleanse(plaintext.data(), plaintext.size());
-    plaintext.clear();
-    return out->write(std::string_view(reinterpret_cast<const char*>(sealed.data()), sealed.size()));
+    size_t sealed_size = plaintext_size + kAeadTagSize;
+    OPENSSL_cleanse(plaintext.data(), plaintext_size);
+    plaintext_size = 0;
+    return out->write(std::string_view(reinterpret_cast<const char*>(sealed.data()), sealed_size));
   }
 };
 
@@ -127,14 +124,13 @@ Result<std::unique_ptr<EncryptingSink>> EncryptingSink::create(const std::vector
   if (Status s = derive_payload_key(file_key, nonce, payload_key); !s.ok()) return s.error();
 
   auto state = std::make_unique<State>();
-  state->cipher = payload_cipher(payload_key);
+  state->cipher = std::make_unique<internal::ChaChaPoly>(payload_key);
   OPENSSL_cleanse(payload_key, sizeof payload_key);
   state->out = &ciphertext;
   if (options.armor) {
     state->armor = std::make_unique<internal::ArmorWriter>(ciphertext);
     state->out = state->armor.get();
   }
-  state->plaintext.reserve(kChunkSize);
   header->append(reinterpret_cast<const char*>(nonce), sizeof nonce);
   if (Status s = state->out->write(*header); !s.ok()) return s.error();
   return std::unique_ptr<EncryptingSink>(new EncryptingSink(std::move(state)));
@@ -145,14 +141,15 @@ Status EncryptingSink::write(std::string_view bytes) {
   if (s.closed) return internal_error("write after finish() or a failed write");
   while (!bytes.empty()) {
     // A full buffer is sealed only now that more bytes prove it is not last.
-    if (s.plaintext.size() == kChunkSize) {
+    if (s.plaintext_size == kChunkSize) {
       if (Status st = s.seal_chunk(false); !st.ok()) {
         s.closed = true;
         return st;
       }
     }
-    size_t take = std::min(bytes.size(), kChunkSize - s.plaintext.size());
-    s.plaintext.insert(s.plaintext.end(), bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(take));
+    size_t take = std::min(bytes.size(), kChunkSize - s.plaintext_size);
+    std::memcpy(s.plaintext.data() + s.plaintext_size, bytes.data(), take);
+    s.plaintext_size += take;
     bytes.remove_prefix(take);
   }
   return ok_status();
@@ -293,8 +290,8 @@ Result<SecretBytes> find_file_key(const internal::ParsedHeader& header, const st
   *failure = DecryptFailure::kNoMatch;
   std::string unsupported = unsupported_types(header.stanzas);
   if (!unsupported.empty()) {
-    return input_error(name + ": no identity matched: the file is encrypted to an unsupported recipient type, " +
-                       unsupported + ", which airlock cannot decrypt");
+    return input_error(name + ": no identity matched; the file uses an unsupported recipient type, " + unsupported +
+                       ", which airlock cannot decrypt");
   }
   bool passphrase_file = has_stanza(header.stanzas, "scrypt");
   bool have_passphrase = std::any_of(identities.begin(), identities.end(),
@@ -357,7 +354,7 @@ Result<std::unique_ptr<DecryptingSource>> DecryptingSource::open(std::unique_ptr
   }
   uint8_t payload_key[kKeySize];
   if (Status s = derive_payload_key(file_key.value(), nonce, payload_key); !s.ok()) return s.error();
-  state->cipher = payload_cipher(payload_key);
+  state->cipher = std::make_unique<internal::ChaChaPoly>(payload_key);
   OPENSSL_cleanse(payload_key, sizeof payload_key);
   return std::unique_ptr<DecryptingSource>(new DecryptingSource(std::move(state)));
 }
