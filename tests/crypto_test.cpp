@@ -327,6 +327,11 @@ TEST_CASE("crypto: keys round-trip through their text forms", "[keys]") {
   Result<X25519Recipient> parsed_recipient = X25519Recipient::parse(recipient);
   REQUIRE(parsed_recipient.ok());
   CHECK(parsed_recipient->bytes() == identity.recipient().bytes());
+  std::string upper;
+  for (char c : recipient) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  Result<X25519Recipient> parsed_upper = X25519Recipient::parse(upper);
+  REQUIRE(parsed_upper.ok());
+  CHECK(parsed_upper->bytes() == identity.recipient().bytes());
 }
 
 TEST_CASE("crypto: a known identity gives the known recipient", "[keys]") {
@@ -342,8 +347,9 @@ TEST_CASE("crypto: bad recipients and identities are usage errors that never ech
   std::string recipient = identity.recipient().encode();
   std::string flipped = recipient;
   flipped[10] = flipped[10] == 'q' ? 'p' : 'q';
-  for (const std::string& bad : {flipped, std::string("age1"), std::string("AGE1") + recipient.substr(4), std::string(""),
-                                 recipient.substr(0, 61)}) {
+  std::string mixed_case = "AGE1" + recipient.substr(4);
+  for (const std::string& bad : {flipped, std::string("age1"), mixed_case.substr(0, 10) + recipient.substr(10),
+                                 std::string(""), recipient.substr(0, 61)}) {
     Result<Recipient> parsed = Recipient::parse(bad);
     REQUIRE_FALSE(parsed.ok());
     CHECK(parsed.error().kind == ErrorKind::kUsage);

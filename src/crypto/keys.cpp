@@ -73,11 +73,11 @@ bool SecretBytes::equals(const SecretBytes& other) const {
 
 Result<X25519Recipient> X25519Recipient::parse(std::string_view text) {
   std::optional<internal::Bech32> decoded = internal::bech32_decode(text);
-  if (!decoded || decoded->hrp != kRecipientHrp || decoded->data.size() != kX25519KeySize ||
-      text != std::string_view(internal::bech32_encode(decoded->hrp, decoded->data))) {
+  // Either case is accepted, as BIP 173 and age do; mixed case is not.
+  if (!decoded || decoded->hrp != kRecipientHrp || decoded->data.size() != kX25519KeySize) {
     std::string reason = unsupported_recipient_reason(text);
     if (!reason.empty()) return usage_error("recipient '" + std::string(text) + "': " + reason);
-    return usage_error("'" + std::string(text) + "' is not an age recipient (expected age1… in lowercase)");
+    return usage_error("'" + std::string(text) + "' is not an age recipient (expected age1…)");
   }
   X25519Recipient recipient;
   std::copy(decoded->data.begin(), decoded->data.end(), recipient.key_.begin());
