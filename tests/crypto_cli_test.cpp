@@ -376,7 +376,7 @@ TEST_CASE("crypto cli: usage errors exit 2 and every command explains itself", "
   CHECK(run_airlock({"open", "-i", key.identity_file, dir / "plain"}).exit_code == 3);  // not an age file
 }
 
-TEST_CASE("crypto cli: identity files others can read get a warning, or are refused", "[e2e][keys]") {
+TEST_CASE("crypto cli: identity and passphrase files others can read get a warning, or are refused", "[e2e][keys]") {
   TempDir dir;
   KeyPair key = airlock_keygen(dir, "id.txt");
   std::string sealed = run_airlock({"seal", "-r", key.recipient}, "secret").out;
@@ -392,6 +392,20 @@ TEST_CASE("crypto cli: identity files others can read get a warning, or are refu
   ProcessResult strict = run_airlock({"open", "--strict-perms", "-i", key.identity_file}, sealed);
   CHECK(strict.exit_code == 2);
   CHECK(strict.out.empty());
+
+  // Passphrase files are secrets too.
+  write_file(dir / "pass.txt", "a passphrase\n");
+  ::chmod((dir / "pass.txt").c_str(), 0640);
+  ProcessResult pass_warned = run_airlock(
+      {"seal", "--passphrase-file", dir / "pass.txt", "--work-factor", kFastWorkFactor, "-o", dir / "p.age"}, "x");
+  CHECK(pass_warned.exit_code == 0);
+  CHECK(pass_warned.err.find("passphrase file is readable by others (mode 0640)") != std::string::npos);
+  CHECK(run_airlock({"open", "--strict-perms", "--passphrase-file", dir / "pass.txt", dir / "p.age"}).exit_code == 2);
+  ::chmod((dir / "pass.txt").c_str(), 0600);
+  ProcessResult private_file = run_airlock({"open", "--strict-perms", "--passphrase-file", dir / "pass.txt", dir / "p.age"});
+  CHECK(private_file.exit_code == 0);
+  CHECK(private_file.out == "x");
+  CHECK(private_file.err.empty());
 }
 
 TEST_CASE("crypto cli: outputs: existing files are kept, the input is never the output", "[e2e][output]") {

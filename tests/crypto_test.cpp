@@ -359,6 +359,10 @@ TEST_CASE("crypto: bad recipients and identities are usage errors that never ech
   CHECK(Recipient::parse("age1yubikey1qwerty").error().message.find("plugin") != std::string::npos);
 
   std::string secret(identity.encode().view());
+  Result<Recipient> pasted_secret = Recipient::parse(secret);
+  REQUIRE_FALSE(pasted_secret.ok());
+  CHECK(pasted_secret.error().message.find(secret.substr(16)) == std::string::npos);
+  CHECK(pasted_secret.error().message.find("secret key") != std::string::npos);
   std::string mistyped = secret;
   mistyped[20] = mistyped[20] == 'Q' ? 'P' : 'Q';
   Result<X25519Identity> parsed = X25519Identity::parse(mistyped);

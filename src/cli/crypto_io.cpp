@@ -150,7 +150,7 @@ Result<std::unique_ptr<Output>> Output::open(const std::string& path, bool repla
 
 Status Output::commit() { return file_ ? file_->commit() : ok_status(); }
 
-Result<crypto::SecretBytes> read_key_file(const std::string& path, bool secret, bool strict_permissions) {
+Result<crypto::SecretBytes> read_key_file(const std::string& path, KeyFile kind, bool strict_permissions) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return usage_error(path + ": cannot open: " + io::errno_text(errno));
   struct stat st {};
@@ -158,10 +158,11 @@ Result<crypto::SecretBytes> read_key_file(const std::string& path, bool secret, 
     ::close(fd);
     return usage_error(path + ": not a regular file");
   }
-  if (secret && (st.st_mode & 077) != 0) {
+  if (kind != KeyFile::kRecipients && (st.st_mode & 077) != 0) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    std::string message = path + ": identity file is readable by others (mode " + mode + "); chmod 600 it";
+    std::string message = path + (kind == KeyFile::kIdentities ? ": identity file" : ": passphrase file") +
+                          " is readable by others (mode " + mode + "); chmod 600 it";
     if (strict_permissions) {
       ::close(fd);
       return usage_error(message + " (refused: --strict-perms)");
@@ -188,7 +189,7 @@ Result<crypto::SecretBytes> read_key_file(const std::string& path, bool secret, 
 Result<crypto::SecretBytes> read_passphrase(const ParsedArgs& args, bool confirm) {
   if (args.has("--passphrase-file")) {
     std::string path = args.value("--passphrase-file");
-    Result<crypto::SecretBytes> content = read_key_file(path, false, false);
+    Result<crypto::SecretBytes> content = read_key_file(path, KeyFile::kPassphrase, args.has("--strict-perms"));
     if (!content.ok()) return content.error();
     std::string_view text = content->view();
     text = text.substr(0, text.find('\n'));

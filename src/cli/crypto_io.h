@@ -37,14 +37,18 @@ class Output {
   bool is_terminal_ = false;
 };
 
-// Reads a small file that holds keys; `secret` files are checked for
-// permissions: readable by group or others is a warning on stderr, or an
-// error with `strict_permissions`.
-Result<crypto::SecretBytes> read_key_file(const std::string& path, bool secret, bool strict_permissions);
+// What a key file holds, which decides whether its permissions matter.
+enum class KeyFile { kRecipients, kIdentities, kPassphrase };
+
+// Reads a small key file. Secret ones (identities, passphrases) readable by
+// group or others give a warning on stderr, or an error with
+// `strict_permissions`.
+Result<crypto::SecretBytes> read_key_file(const std::string& path, KeyFile kind, bool strict_permissions);
 
 // The passphrase from --passphrase-file FILE (its first line), from the
 // environment variable named by --passphrase-env, or else typed at the
-// terminal without echo (twice when `confirm`).
+// terminal without echo (twice when `confirm`). --strict-perms applies to
+// the passphrase file as to identity files.
 Result<crypto::SecretBytes> read_passphrase(const ParsedArgs& args, bool confirm);
 
 }  // namespace airlock::cli

@@ -27,6 +27,8 @@ Options:
   --passphrase-env VAR    the passphrase is in environment variable VAR (implies -p)
   --work-factor N         scrypt work factor log2(N), 10..22 (default 18, as
                           age); lower is faster and weaker
+  --strict-perms          refuse a passphrase file that others can read
+                          (otherwise a warning)
   -a, --armor             write PEM-style ASCII armor instead of binary
   -o, --output OUT        write to OUT (mode 0600, published atomically only
                           when complete); default: standard output
@@ -54,7 +56,7 @@ Options:
   -i, --identity FILE     an identity file (age-keygen / airlock keygen
                           format); repeatable. A file readable by group or
                           others gets a warning
-  --strict-perms          refuse such identity files instead
+  --strict-perms          refuse such identity (and passphrase) files instead
   -p, --passphrase        the file is passphrase-encrypted; the passphrase is
                           read from --passphrase-file, --passphrase-env, or
                           asked at the terminal without echo
@@ -90,7 +92,7 @@ Result<std::vector<crypto::Recipient>> collect_recipients(const ParsedArgs& args
     recipients.push_back(recipient.value());
   }
   for (const std::string& path : args.values("--recipients-file")) {
-    Result<crypto::SecretBytes> content = read_key_file(path, false, false);
+    Result<crypto::SecretBytes> content = read_key_file(path, KeyFile::kRecipients, false);
     if (!content.ok()) return content.error();
     Result<std::vector<crypto::Recipient>> file = crypto::parse_recipients_file(content->view(), path);
     if (!file.ok()) return file.error();
@@ -116,7 +118,7 @@ Result<std::vector<crypto::Recipient>> collect_recipients(const ParsedArgs& args
 Result<std::vector<crypto::Identity>> collect_identities(const ParsedArgs& args) {
   std::vector<crypto::Identity> identities;
   for (const std::string& path : args.values("--identity")) {
-    Result<crypto::SecretBytes> content = read_key_file(path, true, args.has("--strict-perms"));
+    Result<crypto::SecretBytes> content = read_key_file(path, KeyFile::kIdentities, args.has("--strict-perms"));
     if (!content.ok()) return content.error();
     Result<std::vector<crypto::Identity>> file = crypto::parse_identity_file(content->view(), path);
     if (!file.ok()) return file.error();
@@ -164,6 +166,7 @@ int seal_command(const std::vector<std::string>& args) {
   Result<ParsedArgs> parsed = parse_args(args, with_common({{"--recipient", "-r", true},
                                                             {"--recipients-file", "-R", true},
                                                             {"--work-factor", "", true},
+                                                            {"--strict-perms", "", false},
                                                             {"--armor", "-a", false}}));
   if (!parsed.ok()) return report_usage_error("seal", parsed.error());
   if (parsed->has("--help")) {

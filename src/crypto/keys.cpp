@@ -75,6 +75,12 @@ Result<X25519Recipient> X25519Recipient::parse(std::string_view text) {
   std::optional<internal::Bech32> decoded = internal::bech32_decode(text);
   // Either case is accepted, as BIP 173 and age do; mixed case is not.
   if (!decoded || decoded->hrp != kRecipientHrp || decoded->data.size() != kX25519KeySize) {
+    if (decoded) OPENSSL_cleanse(decoded->data.data(), decoded->data.size());
+    // A secret key pasted where a recipient belongs must not reach a log.
+    if (to_upper(std::string(text.substr(0, 14))) == "AGE-SECRET-KEY") {
+      return usage_error("a secret key (AGE-SECRET-KEY-…) was given where a recipient belongs; use its public key "
+                         "(age1…, printed by airlock keygen)");
+    }
     std::string reason = unsupported_recipient_reason(text);
     if (!reason.empty()) return usage_error("recipient '" + std::string(text) + "': " + reason);
     return usage_error("'" + std::string(text) + "' is not an age recipient (expected age1…)");
