@@ -268,6 +268,14 @@ TEST_CASE("crypto: HKDF-SHA256 matches every Wycheproof vector", "[hkdf]") {
   CHECK(checked == 86);
 }
 
+TEST_CASE("crypto: HKDF-SHA256 with an empty key and salt follows RFC 5869", "[hkdf]") {
+  // Expected: HMAC(HMAC(32 zero bytes, ""), "age" || 0x01), computed independently.
+  uint8_t out[32];
+  REQUIRE(internal::hkdf_sha256(nullptr, 0, nullptr, 0, "age", out, sizeof out).ok());
+  CHECK(hex(std::string_view(reinterpret_cast<const char*>(out), sizeof out)) ==
+        "fe2d6905638c1435613e940890780e45e171d8b57a80c52cd789cfb970dac77f");
+}
+
 // --- encoders -----------------------------------------------------------------------------
 
 TEST_CASE("crypto: base64 round-trips and rejects non-canonical input", "[encoding]") {

@@ -41,8 +41,8 @@ Status hkdf_sha256(const uint8_t* ikm, size_t ikm_size, const uint8_t* salt, siz
   EVP_KDF_CTX* ctx = kdf ? EVP_KDF_CTX_new(kdf) : nullptr;
   EVP_KDF_free(kdf);
   if (!ctx) return internal_error("HKDF is not available in this OpenSSL");
-  // OpenSSL refuses a zero-length key; RFC 5869 allows it (IKM is just the
-  // HMAC message), so an empty IKM becomes the empty string it is.
+  // RFC 5869 allows an empty IKM; hand OpenSSL a valid pointer with length
+  // zero rather than a null one, which it would read as "no key set".
   uint8_t empty = 0;
   char digest[] = "SHA256";
   OSSL_PARAM params[5];
