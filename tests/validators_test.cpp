@@ -91,7 +91,7 @@ ValidatorParams usable_params(std::string_view name) {
 
 }  // namespace
 
-TEST_CASE("every validator is findable by name and accepts or clearly refuses empty parameters") {
+TEST_CASE("validators: every validator is findable and accepts or clearly refuses empty parameters", "[validators]") {
   const auto& all = detect::all_validators();
   REQUIRE(all.size() == 19);
   for (const auto& info : all) {
@@ -116,7 +116,7 @@ TEST_CASE("every validator is findable by name and accepts or clearly refuses em
   CHECK(detect::find_validator("LUHN") == nullptr);
 }
 
-TEST_CASE("luhn: payment card test numbers and Wikipedia's example, with lengths") {
+TEST_CASE("validators: luhn: payment card test numbers and Wikipedia's example, with lengths", "[validators]") {
   // Card numbers from the test-card tables of Stripe's and PayPal's documentation.
   require_valid("luhn", {"4111111111111111", "5555555555554444", "378282246310005", "6011111111111117",
                          "4111 1111 1111 1111", "4111-1111-1111-1111", "3782 822463 10005"});
@@ -141,7 +141,7 @@ TEST_CASE("luhn: payment card test numbers and Wikipedia's example, with lengths
   }
 }
 
-TEST_CASE("imei: 15 digits with a Luhn check digit") {
+TEST_CASE("validators: imei: 15 digits with a Luhn check digit", "[validators]") {
   // 490154203237518: Wikipedia's "International Mobile Equipment Identity" check-digit example;
   // the others are the check digits of arbitrary TACs and serials, computed by hand.
   require_valid("imei", {"490154203237518", "35-209900-176148-1", "356938035643809", "49 015420 323751 8"});
@@ -149,7 +149,7 @@ TEST_CASE("imei: 15 digits with a Luhn check digit") {
                            "490154203237518 "});
 }
 
-TEST_CASE("iban: SWIFT IBAN registry examples") {
+TEST_CASE("validators: iban: SWIFT IBAN registry examples", "[validators]") {
   // Examples from the SWIFT IBAN registry (ISO 13616), in electronic and print form.
   require_valid("iban", {"GB82WEST12345698765432", "DE89370400440532013000", "FR1420041010050500013M02606",
                          "NL91ABNA0417164300", "BE68539007547034", "CH9300762011623852957", "NO9386011117947",
@@ -168,7 +168,7 @@ TEST_CASE("iban: SWIFT IBAN registry examples") {
                           });
 }
 
-TEST_CASE("iban: check digits 00, 01 and 99 are never issued even when mod 97 holds") {
+TEST_CASE("validators: iban: check digits 00, 01 and 99 are never issued even when mod 97 holds", "[validators]") {
   // The BBAN of GB82WEST12345698765432 with check digits that still satisfy mod 97 = 1:
   // 98 - x and 98 - x + 97 are equivalent, so 01 stands in for 98 and 99 for 02.
   // GB98WEST12345698765435 (computed by hand) has check digits 98, so 01 passes mod 97 too.
@@ -176,7 +176,7 @@ TEST_CASE("iban: check digits 00, 01 and 99 are never issued even when mod 97 ho
   CHECK_FALSE(check("iban", "GB01WEST12345698765435"));
 }
 
-TEST_CASE("us_ssn: SSA area, group and serial rules and the famous invalid numbers") {
+TEST_CASE("validators: us_ssn: SSA area, group and serial rules and the famous invalid numbers", "[validators]") {
   require_valid("us_ssn", {"536-22-1234", "123 45 6789", "001010001", "772-12-3456", "665-99-9999"});
   require_invalid("us_ssn", {
                                 "000-12-3456", "666-12-3456", "900-12-3456", "999-12-3456",  // areas never issued
@@ -186,13 +186,13 @@ TEST_CASE("us_ssn: SSA area, group and serial rules and the famous invalid numbe
                             });
 }
 
-TEST_CASE("us_itin: 9xx area and the IRS group ranges") {
+TEST_CASE("validators: us_itin: 9xx area and the IRS group ranges", "[validators]") {
   require_valid("us_itin", {"912-70-1234", "999 88 1234", "900501234", "912-94-0001", "912-65-1234"});
   require_invalid("us_itin", {"812-70-1234", "912-93-1234", "912-66-1234", "912-89-1234", "912-49-1234",
                               "912-70-12345", "912-70 1234"});
 }
 
-TEST_CASE("aba_routing: 3-7-1 checksum and prefix ranges") {
+TEST_CASE("validators: aba_routing: 3-7-1 checksum and prefix ranges", "[validators]") {
   // 111000025: Wikipedia's "ABA routing transit number" example; 021000021 (JPMorgan Chase, New
   // York) and 011000015 (Federal Reserve Bank of Boston) are published routing numbers.
   require_valid("aba_routing", {"111000025", "021000021", "011000015", "322271627"});
@@ -202,28 +202,28 @@ TEST_CASE("aba_routing: 3-7-1 checksum and prefix ranges") {
   CHECK(check("aba_routing", "131000022") == false);
 }
 
-TEST_CASE("npi: Luhn with the 80840 prefix") {
+TEST_CASE("validators: npi: Luhn with the 80840 prefix", "[validators]") {
   // 1234567893: the example in CMS's "Requirements for the NPI check digit"; the others are
   // numbers from the public NPPES registry.
   require_valid("npi", {"1234567893", "1245319599", "1003000126"});
   require_invalid("npi", {"1234567890", "1417938475", "3234567893", "123456789", "12345678933", "12345 67893"});
 }
 
-TEST_CASE("nhs: mod-11 check digit") {
+TEST_CASE("validators: nhs: mod-11 check digit", "[validators]") {
   // 943 476 5919: the NHS Data Dictionary's example; 401 023 2137 is NHS Digital's test patient.
   require_valid("nhs", {"9434765919", "943 476 5919", "4010232137", "4505577104"});
   require_invalid("nhs", {"9434765918", "943-476-5919", "943476591", "94347659190", "0000000000", "4444444444",
                           "4010232170"});  // the check digit of 401023217 would be 10: never issued
 }
 
-TEST_CASE("dea: registrant letters and checksum") {
+TEST_CASE("validators: dea: registrant letters and checksum", "[validators]") {
   // The DEA check digit: last digit of d1+d3+d5 + 2*(d2+d4+d6); values constructed by hand.
   require_valid("dea", {"AB1234563", "BJ6125341", "FN5623740", "M91234563", "ab1234563"});
   require_invalid("dea", {"AB1234564", "MJ0123457", "ZB1234563", "A11234563", "AB123456", "AB12345634",
                           "AB12345X3"});
 }
 
-TEST_CASE("vin: North American check digit") {
+TEST_CASE("validators: vin: North American check digit", "[validators]") {
   // 1M8GDM9AXKP042788: the example of 49 CFR 565 and Wikipedia's "Vehicle identification number"
   // (check digit X); the others are VINs published in manufacturer recall notices.
   require_valid("vin", {"1M8GDM9AXKP042788", "1HGCM82633A004352", "5YJSA1DG9DFP14705", "JH4KA7561PC008269",
@@ -233,14 +233,14 @@ TEST_CASE("vin: North American check digit") {
                           "11111111111111111"});  // the checksum holds, but it is a placeholder
 }
 
-TEST_CASE("uk_nino: HMRC prefix and suffix rules") {
+TEST_CASE("validators: uk_nino: HMRC prefix and suffix rules", "[validators]") {
   require_valid("uk_nino", {"AB 12 34 56 C", "JG103759A", "CE123456D", "ab123456c"});
   require_invalid("uk_nino", {"QQ 12 34 56 C",  // HMRC's specimen: Q is never used
                               "BG123456A", "GB123456A", "ZZ123456A", "NK123456A", "AO123456A", "DA123456A",
                               "AD123456A", "AB123456E", "AB12345C", "AB1234567C", "AB123456"});
 }
 
-TEST_CASE("ipv4: dotted quads and the allow_private parameter") {
+TEST_CASE("validators: ipv4: dotted quads and the allow_private parameter", "[validators]") {
   // Documentation addresses from RFC 5737 and well-known public resolvers.
   require_valid("ipv4", {"192.0.2.1", "198.51.100.7", "8.8.8.8", "255.255.255.255", "0.0.0.0", "10.0.0.1"});
   require_invalid("ipv4", {"999.1.1.1", "256.1.1.1", "01.2.3.4", "1.2.3", "1.2.3.4.5", "1..2.3", "1.2.3.4.",
@@ -253,7 +253,7 @@ TEST_CASE("ipv4: dotted quads and the allow_private parameter") {
   CHECK_THAT(params_error("ipv4", {{"allow_private", "no"}}), Catch::Contains("parameter 'allow_private'"));
 }
 
-TEST_CASE("ipv6: full and compressed forms from RFC 4291") {
+TEST_CASE("validators: ipv6: full and compressed forms from RFC 4291", "[validators]") {
   // The text-representation examples of RFC 4291 section 2.2.
   require_valid("ipv6", {"2001:DB8:0:0:8:800:200C:417A", "2001:db8::8:800:200c:417a", "FF01::101", "::1", "::",
                          "0:0:0:0:0:0:13.1.68.3", "::13.1.68.3", "::FFFF:129.144.52.38", "1:2:3:4:5:6:7::",
@@ -263,7 +263,7 @@ TEST_CASE("ipv6: full and compressed forms from RFC 4291") {
                            "1:2:3:4:5:6:7:", "g::1", "1.2.3.4", ":"});
 }
 
-TEST_CASE("email_domain: DNS label rules and lengths") {
+TEST_CASE("validators: email_domain: DNS label rules and lengths", "[validators]") {
   require_valid("email_domain", {"alice@example.com", "bob.smith+tag@mail.example.co.uk",
                                  "user@xn--e1afmkfd.xn--p1ai", "example.org", "a@b-c.io",
                                  std::string(64, 'x') + "@example.com"});
@@ -280,7 +280,7 @@ TEST_CASE("email_domain: DNS label rules and lengths") {
   CHECK_FALSE(check("email_domain", "a@a" + longest));
 }
 
-TEST_CASE("phone: libphonenumber validity for the region or the + country code") {
+TEST_CASE("validators: phone: libphonenumber validity for the region or the + country code", "[validators]") {
   // +1 650-253-0000 is Google's published switchboard; 020 7946 0958 is in Ofcom's range for drama.
   require_valid("phone", {"+1 650-253-0000", "(650) 253-0000", "650.253.0000", "+44 20 7946 0958",
                           "+33 1 42 68 53 00"});
@@ -295,7 +295,7 @@ TEST_CASE("phone: libphonenumber validity for the region or the + country code")
   CHECK_FALSE(check("phone", "020 7946 0958", {{"region", "XX"}}));
 }
 
-TEST_CASE("btc_address: base58check") {
+TEST_CASE("validators: btc_address: base58check", "[validators]") {
   // The genesis block's address, and the P2PKH/P2SH examples of the Bitcoin wiki.
   require_valid("btc_address", {"1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa", "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2",
                                 "3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy",
@@ -310,7 +310,7 @@ TEST_CASE("btc_address: base58check") {
                                  });
 }
 
-TEST_CASE("btc_address: bech32 and bech32m test vectors of BIP-173 and BIP-350") {
+TEST_CASE("validators: btc_address: bech32 and bech32m test vectors of BIP-173 and BIP-350", "[validators]") {
   require_valid("btc_address", {"BC1QW508D6QEJXTDG4Y5R3ZARVARY0C5XW7KV8F3T4",
                                 "bc1qrp33g0q5c5txsp9arysrx4k6zdkfs4nce4xj0gdcccefvpysxf3qccfmv3",
                                 "bc1pw508d6qejxtdg4y5r3zarvary0c5xw7kw508d6qejxtdg4y5r3zarvary0c5xw7kt5nd6y",
@@ -335,7 +335,7 @@ TEST_CASE("btc_address: bech32 and bech32m test vectors of BIP-173 and BIP-350")
       });
 }
 
-TEST_CASE("keccak256 matches published digests, and the same sponge matches OpenSSL's SHA3-256") {
+TEST_CASE("validators: keccak256 matches published digests, its sponge matches SHA3-256", "[validators]") {
   CHECK(hex(detect::keccak256("")) == "c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470");
   CHECK(hex(detect::keccak256("abc")) == "4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45");
   CHECK(hex(detect::keccak256("The quick brown fox jumps over the lazy dog")) ==
@@ -352,7 +352,7 @@ TEST_CASE("keccak256 matches published digests, and the same sponge matches Open
   }
 }
 
-TEST_CASE("eth_address: EIP-55 checksum test addresses") {
+TEST_CASE("validators: eth_address: EIP-55 checksum test addresses", "[validators]") {
   // The test cases listed in EIP-55.
   require_valid("eth_address", {"0x52908400098527886E0F7030069857D2E4169EE7",
                                 "0x8617E340B3D01FA5F11F306F4090FD50E238070D",
@@ -374,7 +374,7 @@ TEST_CASE("eth_address: EIP-55 checksum test addresses") {
                                  });
 }
 
-TEST_CASE("date: real calendar dates in the numeric and named-month forms") {
+TEST_CASE("validators: date: real calendar dates in the numeric and named-month forms", "[validators]") {
   require_valid("date", {"2024-02-29", "2000-02-29", "1900-01-01", "2100-12-31", "12/31/1999", "31/12/1999",
                          "31.12.1999", "1/5/1990", "5.1.1990", "January 5, 1990", "january 5 1990",
                          "5 Jan 1990", "Sept. 30, 2021", "Feb 29, 2024", "29 February 2024"});
@@ -384,7 +384,7 @@ TEST_CASE("date: real calendar dates in the numeric and named-month forms") {
                            "January 5", "123/1/2000", "1/1/20000", "2024-02-29T00:00"});
 }
 
-TEST_CASE("date: the order parameter decides how numeric dates are read") {
+TEST_CASE("validators: date: the order parameter decides how numeric dates are read", "[validators]") {
   CHECK(check("date", "12/31/1999", {{"order", "mdy"}}));
   CHECK_FALSE(check("date", "12/31/1999", {{"order", "dmy"}}));
   CHECK(check("date", "31/12/1999", {{"order", "dmy"}}));
@@ -400,7 +400,7 @@ TEST_CASE("date: the order parameter decides how numeric dates are read") {
   CHECK_FALSE(check("date", "2024-02-29", {{"order", "ydm"}}));
 }
 
-TEST_CASE("shannon_entropy and the entropy validator") {
+TEST_CASE("validators: shannon_entropy and the entropy validator", "[validators]") {
   CHECK(detect::shannon_entropy("") == 0.0);
   CHECK(detect::shannon_entropy("aaaa") == 0.0);
   CHECK(detect::shannon_entropy("ab") == Approx(1.0));
@@ -430,7 +430,7 @@ TEST_CASE("shannon_entropy and the entropy validator") {
   CHECK_THAT(params_error("entropy", {{"min_length", "10"}}), Catch::Contains("'min_bits' is required"));
 }
 
-TEST_CASE("hostile input: empty, huge, non-ASCII and NUL-carrying values are refused without a crash") {
+TEST_CASE("validators: hostile input: empty, huge, non-ASCII, NUL values are refused, no crash", "[validators]") {
   std::vector<std::string> hostile = {
       "",
       std::string(1, '\0'),
@@ -454,7 +454,7 @@ TEST_CASE("hostile input: empty, huge, non-ASCII and NUL-carrying values are ref
   }
 }
 
-TEST_CASE("hostile input: a NUL inside or after a valid value makes it invalid") {
+TEST_CASE("validators: hostile input: a NUL inside or after a valid value makes it invalid", "[validators]") {
   for (const auto& info : detect::all_validators()) {
     if (info.name == "entropy") continue;  // entropy counts bytes, NUL is one like any other
     const std::string& sample = valid_sample().at(std::string(info.name));
@@ -468,7 +468,7 @@ TEST_CASE("hostile input: a NUL inside or after a valid value makes it invalid")
   }
 }
 
-TEST_CASE("hostile input: random bytes and mutated samples never crash a validator") {
+TEST_CASE("validators: hostile input: random bytes and mutated samples never crash a validator", "[validators]") {
   std::mt19937 random(20261125);  // fixed seed: the same inputs every run
   std::uniform_int_distribution<int> byte(0, 255);
   std::uniform_int_distribution<size_t> length(0, 120);

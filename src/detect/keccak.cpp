@@ -21,7 +21,8 @@ constexpr uint64_t kRoundConstants[kRounds] = {
 
 // The rho rotations and pi lane order, walked along pi's single cycle through the 24 lanes
 // other than (0, 0), starting at lane 1.
-constexpr int kRhoOffsets[24] = {1, 3, 6, 10, 15, 21, 28, 36, 45, 55, 2, 14, 27, 41, 56, 8, 25, 43, 62, 18, 39, 61, 20, 44};
+constexpr int kRhoOffsets[24] = {1,  3,  6,  10, 15, 21, 28, 36, 45, 55, 2,  14,
+                                 27, 41, 56, 8,  25, 43, 62, 18, 39, 61, 20, 44};
 constexpr int kPiLanes[24] = {10, 7, 11, 17, 18, 3, 5, 16, 8, 21, 24, 4, 15, 23, 19, 13, 12, 2, 20, 14, 22, 9, 6, 1};
 
 using State = std::array<uint64_t, 25>;  // lane (x, y) at index x + 5 * y
