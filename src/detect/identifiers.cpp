@@ -34,12 +34,9 @@ std::optional<LengthSet> parse_lengths(std::string_view text) {
 constexpr std::string_view kCardLengths = "12-19";  // ISO/IEC 7812 PANs
 
 Status luhn_params(const ValidatorParams& params) {
-  if (Status s = only_params(params, {"lengths"}); !s) return s;
-  if (!parse_lengths(param_or(params, "lengths", kCardLengths))) {
-    return usage_error("parameter 'lengths': expected a digit count or range between 1 and 64, such as \"15\", "
-                       "\"13-19\" or \"12,15-16\"");
-  }
-  return ok_status();
+  return one_optional_param(
+      params, "lengths", [](std::string_view text) { return parse_lengths(text).has_value(); },
+      "a digit count or range between 1 and 64, such as \"15\", \"13-19\" or \"12,15-16\"");
 }
 
 bool luhn_check(std::string_view value, const ValidatorParams& params) {

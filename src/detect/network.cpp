@@ -37,16 +37,15 @@ bool is_private_ipv4(const std::array<unsigned, 4>& o) {
          (o[0] == 169 && o[1] == 254);
 }
 
+bool is_bool(std::string_view text) { return text == "true" || text == "false"; }
+
 Status ipv4_params(const ValidatorParams& params) {
-  if (Status s = only_params(params, {"allow_private"}); !s) return s;
-  std::string_view allow = param_or(params, "allow_private", "true");
-  if (allow != "true" && allow != "false") return usage_error("parameter 'allow_private': expected true or false");
-  return ok_status();
+  return one_optional_param(params, "allow_private", is_bool, "true or false");
 }
 
 bool ipv4_check(std::string_view value, const ValidatorParams& params) {
   std::string_view allow = param_or(params, "allow_private", "true");
-  if (allow != "true" && allow != "false") return false;
+  if (!is_bool(allow)) return false;
   auto octets = parse_ipv4(value);
   return octets && (allow == "true" || !is_private_ipv4(*octets));
 }
@@ -158,12 +157,8 @@ bool is_supported_region(std::string_view region) {
 }
 
 Status phone_params(const ValidatorParams& params) {
-  if (Status s = only_params(params, {"region"}); !s) return s;
-  if (!is_supported_region(param_or(params, "region", kDefaultRegion))) {
-    return usage_error("parameter 'region': expected an ISO 3166-1 alpha-2 region libphonenumber knows, such as "
-                       "US or GB");
-  }
-  return ok_status();
+  return one_optional_param(params, "region", is_supported_region,
+                            "an ISO 3166-1 alpha-2 region libphonenumber knows, such as US or GB");
 }
 
 // What people write phone numbers with. Letters (1-800-FLOWERS) and extensions are refused:

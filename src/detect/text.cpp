@@ -144,11 +144,8 @@ bool named_month_date(std::string_view value) {
 constexpr size_t kLongestDate = 32;  // "September 30, 2024" with room for extra spaces
 
 Status date_params(const ValidatorParams& params) {
-  if (Status s = only_params(params, {"order"}); !s) return s;
-  if (!parse_order(param_or(params, "order", "any"))) {
-    return usage_error("parameter 'order': expected mdy, dmy, ymd or any");
-  }
-  return ok_status();
+  return one_optional_param(
+      params, "order", [](std::string_view text) { return parse_order(text).has_value(); }, "mdy, dmy, ymd or any");
 }
 
 bool date_check(std::string_view value, const ValidatorParams& params) {

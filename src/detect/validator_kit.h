@@ -38,6 +38,11 @@ bool luhn_holds(std::string_view digits);
 Status only_params(const ValidatorParams& params, std::initializer_list<std::string_view> allowed);
 inline Status no_params(const ValidatorParams& params) { return only_params(params, {}); }
 
+// The parameter check of a validator that takes one optional parameter: no other names, and
+// `valid(value)` when the rule gives it. The error reads "parameter 'NAME': expected EXPECTED".
+Status one_optional_param(const ValidatorParams& params, std::string_view name, bool (*valid)(std::string_view),
+                          std::string_view expected);
+
 // The value of an optional parameter, or `fallback` when the rule does not give it.
 std::string_view param_or(const ValidatorParams& params, std::string_view name, std::string_view fallback);
 

@@ -54,6 +54,16 @@ Status only_params(const ValidatorParams& params, std::initializer_list<std::str
   return ok_status();
 }
 
+Status one_optional_param(const ValidatorParams& params, std::string_view name, bool (*valid)(std::string_view),
+                          std::string_view expected) {
+  if (Status s = only_params(params, {name}); !s) return s;
+  auto found = params.find(std::string(name));
+  if (found != params.end() && !valid(found->second)) {
+    return usage_error("parameter '" + std::string(name) + "': expected " + std::string(expected));
+  }
+  return ok_status();
+}
+
 std::string_view param_or(const ValidatorParams& params, std::string_view name, std::string_view fallback) {
   auto found = params.find(std::string(name));
   return found == params.end() ? fallback : std::string_view(found->second);
