@@ -1,5 +1,6 @@
 // airlock seal / airlock open: age encryption and decryption of one stream.
 #include <iostream>
+#include <optional>
 
 #include "cli/args.h"
 #include "cli/commands.h"
@@ -78,12 +79,6 @@ bool wants_passphrase(const ParsedArgs& args) {
   return args.has("--passphrase") || args.has("--passphrase-file") || args.has("--passphrase-env");
 }
 
-Result<std::string> single_input(const ParsedArgs& args) {
-  const std::vector<std::string>& files = args.positionals();
-  if (files.size() > 1) return usage_error("one input file at most (got " + std::to_string(files.size()) + ")");
-  return files.empty() ? std::string("-") : files[0];
-}
-
 Result<std::vector<crypto::Recipient>> collect_recipients(const ParsedArgs& args) {
   std::vector<crypto::Recipient> recipients;
   for (const std::string& text : args.values("--recipient")) {
@@ -151,43 +146,64 @@ Status pump(io::ByteSource& source, io::ByteSink& sink) {
 }
 
 const std::vector<OptionSpec> kCommonOptions = {
-    {"--output", "-o", true},          {"--force", "", false},         {"--passphrase", "-p", false},
-    {"--passphrase-file", "", true},   {"--passphrase-env", "", true}, {"--help", "-h", false},
+    {"--output", "-o", true},        {"--force", "", false},         {"--passphrase", "-p", false},
+    {"--passphrase-file", "", true}, {"--passphrase-env", "", true}, {"--strict-perms", "", false},
+    {"--help", "-h", false},
 };
 
-std::vector<OptionSpec> with_common(std::vector<OptionSpec> specs) {
+struct CommandLine {
+  ParsedArgs args;
+  std::string input;  // a file, or "-" for standard input
+};
+
+// Parses a seal or open command line. nullopt when the command is already
+// over: --help printed (exit 0) or a usage error reported (exit 2).
+std::optional<CommandLine> parse_command_line(const std::string& command, const std::vector<std::string>& args,
+                                              std::vector<OptionSpec> specs, const char* help, int* exit_code) {
   specs.insert(specs.end(), kCommonOptions.begin(), kCommonOptions.end());
-  return specs;
+  Result<ParsedArgs> parsed = parse_args(args, specs);
+  if (!parsed.ok()) {
+    *exit_code = report_usage_error(command, parsed.error());
+    return std::nullopt;
+  }
+  if (parsed->has("--help")) {
+    std::cout << help;
+    *exit_code = 0;
+    return std::nullopt;
+  }
+  const std::vector<std::string>& files = parsed->positionals();
+  if (files.size() > 1) {
+    *exit_code = report_usage_error(command, usage_error("one input file at most (got " +
+                                                         std::to_string(files.size()) + ")"));
+    return std::nullopt;
+  }
+  std::string input = files.empty() ? std::string("-") : files[0];
+  return CommandLine{std::move(parsed.value()), std::move(input)};
 }
 
 }  // namespace
 
 int seal_command(const std::vector<std::string>& args) {
-  Result<ParsedArgs> parsed = parse_args(args, with_common({{"--recipient", "-r", true},
-                                                            {"--recipients-file", "-R", true},
-                                                            {"--work-factor", "", true},
-                                                            {"--strict-perms", "", false},
-                                                            {"--armor", "-a", false}}));
-  if (!parsed.ok()) return report_usage_error("seal", parsed.error());
-  if (parsed->has("--help")) {
-    std::cout << kSealHelp;
-    return 0;
-  }
-  Result<std::string> input_path = single_input(*parsed);
-  if (!input_path.ok()) return report_usage_error("seal", input_path.error());
-  Result<std::vector<crypto::Recipient>> recipients = collect_recipients(*parsed);
+  int exit_code = 0;
+  std::optional<CommandLine> line = parse_command_line(
+      "seal", args, {{"--recipient", "-r", true}, {"--recipients-file", "-R", true}, {"--work-factor", "", true},
+                     {"--armor", "-a", false}},
+      kSealHelp, &exit_code);
+  if (!line) return exit_code;
+  const ParsedArgs& parsed = line->args;
+  Result<std::vector<crypto::Recipient>> recipients = collect_recipients(parsed);
   if (!recipients.ok()) return report_usage_error("seal", recipients.error());
 
   io::InputInfo info;
-  Result<std::unique_ptr<io::ByteSource>> input = open_raw_input(input_path.value(), &info);
+  Result<std::unique_ptr<io::ByteSource>> input = open_raw_input(line->input, &info);
   if (!input.ok()) return report_error(input.error());
-  Result<std::unique_ptr<Output>> output = Output::open(parsed->value("--output"), parsed->has("--force"), &info);
+  Result<std::unique_ptr<Output>> output = Output::open(parsed.value("--output"), parsed.has("--force"), &info);
   if (!output.ok()) return report_error(output.error());
-  if ((*output)->is_terminal() && !parsed->has("--armor")) {
+  if ((*output)->is_terminal() && !parsed.has("--armor")) {
     return report_usage_error("seal", usage_error("refusing to write binary ciphertext to a terminal; use -a or -o"));
   }
   Result<std::unique_ptr<crypto::EncryptingSink>> encryptor =
-      crypto::EncryptingSink::create(recipients.value(), (*output)->sink(), {.armor = parsed->has("--armor")});
+      crypto::EncryptingSink::create(recipients.value(), (*output)->sink(), {.armor = parsed.has("--armor")});
   if (!encryptor.ok()) return report_error(encryptor.error());
   Status status = pump(**input, **encryptor);
   if (status.ok()) status = (*encryptor)->finish();
@@ -197,27 +213,23 @@ int seal_command(const std::vector<std::string>& args) {
 }
 
 int open_command(const std::vector<std::string>& args) {
-  Result<ParsedArgs> parsed = parse_args(
-      args, with_common({{"--identity", "-i", true}, {"--strict-perms", "", false}, {"--max-work-factor", "", true}}));
-  if (!parsed.ok()) return report_usage_error("open", parsed.error());
-  if (parsed->has("--help")) {
-    std::cout << kOpenHelp;
-    return 0;
-  }
-  Result<std::string> input_path = single_input(*parsed);
-  if (!input_path.ok()) return report_usage_error("open", input_path.error());
-  Result<std::vector<crypto::Identity>> identities = collect_identities(*parsed);
+  int exit_code = 0;
+  std::optional<CommandLine> line = parse_command_line(
+      "open", args, {{"--identity", "-i", true}, {"--max-work-factor", "", true}}, kOpenHelp, &exit_code);
+  if (!line) return exit_code;
+  const ParsedArgs& parsed = line->args;
+  Result<std::vector<crypto::Identity>> identities = collect_identities(parsed);
   if (!identities.ok()) return report_usage_error("open", identities.error());
 
   io::InputInfo info;
-  Result<std::unique_ptr<io::ByteSource>> input = open_raw_input(input_path.value(), &info);
+  Result<std::unique_ptr<io::ByteSource>> input = open_raw_input(line->input, &info);
   if (!input.ok()) return report_error(input.error());
   // The header is verified before any output exists: a wrong key creates
   // no file at all.
   Result<std::unique_ptr<crypto::DecryptingSource>> decryptor =
       crypto::DecryptingSource::open(std::move(input.value()), identities.value(), info.display_name);
   if (!decryptor.ok()) return report_error(decryptor.error());
-  Result<std::unique_ptr<Output>> output = Output::open(parsed->value("--output"), parsed->has("--force"), &info);
+  Result<std::unique_ptr<Output>> output = Output::open(parsed.value("--output"), parsed.has("--force"), &info);
   if (!output.ok()) return report_error(output.error());
   Status status = pump(**decryptor, (*output)->sink());
   if (status.ok()) status = (*output)->sink().finish();
