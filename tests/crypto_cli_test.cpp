@@ -351,6 +351,44 @@ TEST_CASE("crypto cli: tampered files fail with exit 3 and leave no output file"
   }
 }
 
+// --- memory -----------------------------------------------------------------------------------
+
+// Runs airlock under GNU time (tools/setup installs it) and returns its
+// peak resident size in KiB, or -1 when it failed. time forks airlock from
+// its own small process, so the figure is airlock's alone and not this test
+// binary's (a child spawned straight from here inherits our high-water mark).
+long airlock_peak_rss_kib(const TempDir& dir, const std::vector<std::string>& args) {
+  REQUIRE(exists("/usr/bin/time"));
+  std::vector<std::string> timed = {"-f", "%M", "-o", dir / "rss", AIRLOCK_BINARY};
+  timed.insert(timed.end(), args.begin(), args.end());
+  ProcessResult run = run_process("/usr/bin/time", timed);
+  if (run.exit_code != 0) return -1;
+  return std::stol(read_file(dir / "rss"));
+}
+
+TEST_CASE("crypto cli: seal and open stream in constant memory", "[e2e][memory]") {
+  // 96 MiB through each command; peak memory must stay far below that. The
+  // bound is generous for sanitizer builds; a buffering bug would blow it.
+  constexpr size_t kInputSize = 96u << 20;
+  constexpr long kMaxRssKib = 64 * 1024;
+  TempDir dir;
+  KeyPair key = airlock_keygen(dir, "id.txt");
+  {
+    std::string block = pseudo_random_bytes(1 << 20);
+    std::ofstream out(dir / "big", std::ios::binary);
+    for (size_t written = 0; written < kInputSize; written += block.size()) out << block;
+  }
+  long sealed = airlock_peak_rss_kib(dir, {"seal", "-r", key.recipient, "-o", dir / "big.age", dir / "big"});
+  long opened = airlock_peak_rss_kib(dir, {"open", "-i", key.identity_file, "-o", dir / "out", dir / "big.age"});
+  long armored = airlock_peak_rss_kib(dir, {"seal", "-a", "-r", key.recipient, "-o", dir / "big.txt", dir / "big"});
+  CHECK(std::filesystem::file_size(dir / "out") == kInputSize);
+  for (long peak : {sealed, opened, armored}) {
+    CHECK(peak > 0);
+    CHECK(peak < kMaxRssKib);
+  }
+  WARN("peak RSS for 96 MiB: seal " << sealed << " KiB, open " << opened << " KiB, seal -a " << armored << " KiB");
+}
+
 // --- usage ----------------------------------------------------------------------------------------
 
 TEST_CASE("crypto cli: usage errors exit 2 and every command explains itself", "[e2e][usage]") {

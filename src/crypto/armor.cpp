@@ -27,19 +27,32 @@ Status ArmorWriter::flush_lines(bool force) {
   return s;
 }
 
+void ArmorWriter::encode_line(const char* data, size_t size) {
+  base64_append_padded(reinterpret_cast<const uint8_t*>(data), size, &encoded_);
+  encoded_ += '\n';
+}
+
 Status ArmorWriter::write(std::string_view bytes) {
   if (!started_) {
     encoded_.append(kArmorBegin).append("\n");
     started_ = true;
   }
-  pending_.append(bytes);
-  size_t at = 0;
-  for (; at + kArmorBytesPerLine <= pending_.size(); at += kArmorBytesPerLine) {
-    encoded_ += base64_encode_padded(reinterpret_cast<const uint8_t*>(pending_.data() + at), kArmorBytesPerLine);
-    encoded_ += '\n';
+  // Complete a partial line first, then encode whole lines straight from
+  // `bytes`, keeping only the remainder (< 48 bytes) for later.
+  if (!pending_.empty()) {
+    size_t take = std::min(bytes.size(), kArmorBytesPerLine - pending_.size());
+    pending_.append(bytes.substr(0, take));
+    bytes.remove_prefix(take);
+    if (pending_.size() < kArmorBytesPerLine) return ok_status();
+    encode_line(pending_.data(), pending_.size());
+    pending_.clear();
   }
-  pending_.erase(0, at);
-  return flush_lines(false);
+  for (; bytes.size() >= kArmorBytesPerLine; bytes.remove_prefix(kArmorBytesPerLine)) {
+    encode_line(bytes.data(), kArmorBytesPerLine);
+    if (Status s = flush_lines(false); !s.ok()) return s;
+  }
+  pending_.assign(bytes);
+  return ok_status();
 }
 
 Status ArmorWriter::finish() {
@@ -48,8 +61,7 @@ Status ArmorWriter::finish() {
     started_ = true;
   }
   if (!pending_.empty()) {
-    encoded_ += base64_encode_padded(reinterpret_cast<const uint8_t*>(pending_.data()), pending_.size());
-    encoded_ += '\n';
+    encode_line(pending_.data(), pending_.size());
     pending_.clear();
   }
   encoded_.append(kArmorEnd).append("\n");

@@ -24,22 +24,26 @@ constexpr std::array<int8_t, 256> make_base64_table() {
 }
 constexpr std::array<int8_t, 256> kBase64Values = make_base64_table();
 
-std::string base64_encode(const uint8_t* data, size_t size, bool pad) {
-  std::string out;
-  out.reserve((size + 2) / 3 * 4);
+void base64_append(const uint8_t* data, size_t size, bool pad, std::string& out) {
   size_t i = 0;
   for (; i + 3 <= size; i += 3) {
     uint32_t group = (uint32_t{data[i]} << 16) | (uint32_t{data[i + 1]} << 8) | data[i + 2];
     for (int shift = 18; shift >= 0; shift -= 6) out += kBase64Alphabet[(group >> shift) & 63];
   }
   size_t rest = size - i;
-  if (rest == 0) return out;
+  if (rest == 0) return;
   uint32_t group = uint32_t{data[i]} << 16;
   if (rest == 2) group |= uint32_t{data[i + 1]} << 8;
   out += kBase64Alphabet[(group >> 18) & 63];
   out += kBase64Alphabet[(group >> 12) & 63];
   if (rest == 2) out += kBase64Alphabet[(group >> 6) & 63];
   if (pad) out.append(rest == 1 ? "==" : "=");
+}
+
+std::string base64_encode(const uint8_t* data, size_t size, bool pad) {
+  std::string out;
+  out.reserve((size + 2) / 3 * 4);
+  base64_append(data, size, pad, out);
   return out;
 }
 
@@ -47,6 +51,7 @@ std::string base64_encode(const uint8_t* data, size_t size, bool pad) {
 
 std::string base64_encode_unpadded(const uint8_t* data, size_t size) { return base64_encode(data, size, false); }
 std::string base64_encode_padded(const uint8_t* data, size_t size) { return base64_encode(data, size, true); }
+void base64_append_padded(const uint8_t* data, size_t size, std::string* out) { base64_append(data, size, true, *out); }
 
 std::optional<Bytes> base64_decode_unpadded(std::string_view text) {
   // A length of 1 mod 4 cannot come from any byte string.

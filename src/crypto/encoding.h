@@ -23,6 +23,8 @@ using Bytes = std::vector<uint8_t>;
 
 std::string base64_encode_unpadded(const uint8_t* data, size_t size);
 std::string base64_encode_padded(const uint8_t* data, size_t size);
+// Appends the padded encoding to `out` (no allocation when `out` has room).
+void base64_append_padded(const uint8_t* data, size_t size, std::string* out);
 // Canonical unpadded base64 only; nullopt for anything else.
 std::optional<Bytes> base64_decode_unpadded(std::string_view text);
 // Canonical padded base64 only (length a multiple of 4); nullopt otherwise.
