@@ -63,7 +63,8 @@ Options:
                           asked at the terminal without echo
   --passphrase-file F     the passphrase is the first line of F (implies -p)
   --passphrase-env VAR    the passphrase is in environment variable VAR (implies -p)
-  --max-work-factor N     refuse scrypt work factors above N (default 22, as age)
+  --max-work-factor N     refuse scrypt work factors above N (default and
+                          highest 22, as age: 2^22 needs 4 GiB of memory)
   -o, --output OUT        write the plaintext to OUT; default: standard output
   --force                 replace OUT if it exists
   -h, --help              this text
@@ -122,7 +123,7 @@ Result<std::vector<crypto::Identity>> collect_identities(const ParsedArgs& args)
   if (wants_passphrase(args)) {
     Result<uint64_t> max_work_factor =
         parse_number(args.value("--max-work-factor", std::to_string(crypto::kMaxScryptWorkFactor)),
-                     "--max-work-factor", 1, 30);
+                     "--max-work-factor", 1, crypto::kMaxScryptWorkFactor);
     if (!max_work_factor.ok()) return max_work_factor.error();
     Result<crypto::SecretBytes> passphrase = read_passphrase(args, false);
     if (!passphrase.ok()) return passphrase.error();

@@ -147,7 +147,8 @@ enum class DecryptFailure {
 class DecryptingSource final : public io::ByteSource {
  public:
   // `display_name` names the file in messages. On failure `failure`, when
-  // given, says which kind.
+  // given, says which kind. With no identities the header is still fully
+  // checked, and a well-formed file ends in kNoMatch.
   static Result<std::unique_ptr<DecryptingSource>> open(std::unique_ptr<io::ByteSource> ciphertext,
                                                         const std::vector<Identity>& identities,
                                                         const std::string& display_name,
