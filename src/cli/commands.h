@@ -9,6 +9,8 @@
 namespace airlock::cli {
 
 int run_command(const std::vector<std::string>& args);
+int scan_command(const std::vector<std::string>& args);
+int rules_command(const std::vector<std::string>& args);
 
 // Prints "airlock: error: MESSAGE" and returns the error's exit code.
 int report_error(const Error& error);

@@ -20,7 +20,10 @@ Usage: airlock COMMAND [options]
 
 Commands:
   run       check inputs and write clean output, quarantine and a summary
-            (airlock run --help for its options)
+  scan      write findings (personal data, secrets, …) without changing anything
+  rules     list the rule packs, or test every rule against its examples
+
+Each command explains itself: airlock COMMAND --help.
 
 Options:
   -h, --help     this text
@@ -62,6 +65,8 @@ int main(int argc, char** argv) {
   std::string command = args[0];
   args.erase(args.begin());
   if (command == "run") return airlock::cli::run_command(args);
+  if (command == "scan") return airlock::cli::scan_command(args);
+  if (command == "rules") return airlock::cli::rules_command(args);
   std::cerr << "airlock: error: unknown command '" << command << "'\nTry 'airlock --help'.\n";
   return 2;
 }
