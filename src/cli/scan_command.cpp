@@ -8,6 +8,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/pipeline_options.h"
 #include "detect/detect.h"
 #include "pipeline/findings.h"
 #include "pipeline/pipeline.h"
@@ -73,27 +74,15 @@ struct ScanArgs {
 
 Result<ScanArgs> parse_scan_args(const ParsedArgs& a) {
   ScanArgs scan;
-  scan.options.inputs = a.positionals();
+  Status options = read_pipeline_options(a, scan.options);
+  if (!options.ok()) return options.error();
   scan.rules = a.values("--rules");
   if (scan.rules.empty()) scan.rules.push_back(AIRLOCK_RULES_DIR);
   scan.findings = a.value("--findings");
   scan.quiet = a.has("--quiet");
-  scan.options.fields = a.value("--fields", "auto");
-  scan.options.threads = std::max(1u, std::thread::hardware_concurrency());
   std::string format = a.value("--format", "jsonl");
   if (format != "jsonl" && format != "sarif") return usage_error("--format: '" + format + "' is not jsonl or sarif");
   scan.sarif = format == "sarif";
-  if (a.has("--threads")) {
-    Result<uint64_t> n = parse_number(a.value("--threads"), "--threads", 1, 256);
-    if (!n.ok()) return n.error();
-    scan.options.threads = static_cast<unsigned>(n.value());
-  }
-  if (a.has("--max-line-bytes")) {
-    Result<uint64_t> n = parse_size(a.value("--max-line-bytes"), "--max-line-bytes");
-    if (!n.ok()) return n.error();
-    if (n.value() < 1 || n.value() > (uint64_t{1} << 30)) return usage_error("--max-line-bytes: must be between 1 and 1G");
-    scan.options.max_line_bytes = n.value();
-  }
   if (a.has("--min-score")) {
     std::string text = a.value("--min-score");
     char* end = nullptr;
@@ -102,7 +91,6 @@ Result<ScanArgs> parse_scan_args(const ParsedArgs& a) {
       return usage_error("--min-score: '" + text + "' is not a number from 0 to 1");
     }
   }
-  if (scan.options.inputs.empty()) return usage_error("no INPUT given (a file, or - for standard input)");
   if (scan.findings.empty()) return usage_error("--findings FILE is required (- for standard output)");
   return scan;
 }
@@ -161,15 +149,14 @@ std::string not_scanned_line(const pipeline::Counts& totals) {
 }  // namespace
 
 int scan_command(const std::vector<std::string>& args) {
-  Result<ParsedArgs> parsed = parse_args(args, {{"--findings", "", true},
-                                                {"--rules", "", true},
-                                                {"--format", "", true},
-                                                {"--min-score", "", true},
-                                                {"--fields", "", true},
-                                                {"--threads", "-j", true},
-                                                {"--max-line-bytes", "", true},
-                                                {"--quiet", "-q", false},
-                                                {"--help", "-h", false}});
+  std::vector<OptionSpec> specs = pipeline_option_specs();
+  specs.insert(specs.end(), {{"--findings", "", true},
+                             {"--rules", "", true},
+                             {"--format", "", true},
+                             {"--min-score", "", true},
+                             {"--quiet", "-q", false},
+                             {"--help", "-h", false}});
+  Result<ParsedArgs> parsed = parse_args(args, specs);
   if (!parsed.ok()) return report_usage_error("scan", parsed.error());
   if (parsed->has("--help")) {
     std::printf(kScanHelp, AIRLOCK_RULES_DIR);
