@@ -258,3 +258,87 @@ TEST_CASE("custom field pointers select what to check", "[cli]") {
   std::string quarantine = test::read_file(dir / "run/quarantine.jsonl");
   CHECK_THAT(quarantine, Catch::Contains("missing_field") && Catch::Contains("field_type"));
 }
+
+namespace {
+const std::string kTestRules = std::string(AIRLOCK_SOURCE_DIR) + "/fixtures/rules/test-pack.yaml";
+}
+
+TEST_CASE("airlock scan writes findings in the documented format, never the value", "[cli][scan]") {
+  TempDir dir;
+  test::write_file(dir / "in.jsonl",
+                   R"({"messages":[{"role":"user","content":"Grüße, mail jane.doe@example.org"},)"
+                   R"({"role":"assistant","content":"card 4111 1111 1111 1111 noted"}]})"
+                   "\n{\"messages\":[{\"role\":\"user\",\"content\":\"nothing here\"}]}\nnot json\n");
+  auto result = run_airlock({"scan", dir / "in.jsonl", "--rules", kTestRules, "--findings", dir / "f.jsonl"});
+  REQUIRE(result.exit_code == 0);
+  auto lines = test::split_lines(test::read_file(dir / "f.jsonl"));
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0] == "{\"source\":\"" + dir / "in.jsonl" +
+                        R"(","line":1,"path":"/messages/0/content","start":12,"end":32,"byte_start":14,"byte_end":34,)"
+                        R"("entity":"EMAIL_ADDRESS","rule":"test.email","score":0.90})");
+  CHECK_THAT(lines[1], Catch::Contains(R"("path":"/messages/1/content","start":5,"end":24,)") &&
+                           Catch::Contains(R"("entity":"CREDIT_CARD")"));
+  std::string all = test::read_file(dir / "f.jsonl") + result.err;
+  CHECK(all.find("jane.doe") == std::string::npos);
+  CHECK(all.find("4111") == std::string::npos);
+  CHECK_THAT(result.err, Catch::Contains("EMAIL_ADDRESS") && Catch::Contains("CREDIT_CARD") &&
+                             Catch::Contains("not scanned: 1 records (invalid_json 1)"));
+}
+
+TEST_CASE("airlock scan to standard output, as SARIF, and with a minimum score", "[cli][scan]") {
+  TempDir dir;
+  test::write_file(dir / "in.txt", "order 4111 1111 1111 1111\nmy card 4111 1111 1111 1111\nid 123-45-6789\n");
+  auto all = run_airlock({"scan", dir / "in.txt", "--rules", kTestRules, "--findings", "-", "-q", "--min-score", "0"});
+  REQUIRE(all.exit_code == 0);
+  CHECK(test::split_lines(all.out).size() == 3);
+  CHECK(all.err.empty());
+  auto fair = run_airlock({"scan", dir / "in.txt", "--rules", kTestRules, "--findings", "-", "-q"});
+  CHECK(test::split_lines(fair.out).size() == 1);  // default 0.5: only the card with context
+
+  auto sarif = run_airlock({"scan", dir / "in.txt", "--rules", kTestRules, "--findings", dir / "f.sarif", "--format",
+                            "sarif", "-q", "--min-score=0"});
+  REQUIRE(sarif.exit_code == 0);
+  simdjson::dom::parser parser;
+  simdjson::dom::element log = parser.load(dir / "f.sarif");
+  CHECK(std::string_view(log["version"]) == "2.1.0");
+  simdjson::dom::element run = log["runs"].at(0);
+  CHECK(std::string_view(run["tool"]["driver"]["name"]) == "airlock");
+  CHECK(simdjson::dom::array(run["tool"]["driver"]["rules"]).size() == 5);
+  simdjson::dom::array results = run["results"];
+  REQUIRE(results.size() == 3);
+  for (simdjson::dom::element r : results) {  // SARIF's required result fields
+    CHECK(!std::string_view(r["ruleId"]).empty());
+    CHECK(!std::string_view(r["message"]["text"]).empty());
+    CHECK(int64_t(r["locations"].at(0)["physicalLocation"]["region"]["startLine"]) >= 1);
+  }
+}
+
+TEST_CASE("airlock scan refuses bad rules and options with exit 2", "[cli][scan]") {
+  TempDir dir;
+  test::write_file(dir / "bad.yaml", "pack: p\nversion: '1'\nrules:\n  - id: p.x\n    entity: X\n    pattern: '(unclosed'\n"
+                                     "    score: 0.5\n");
+  auto bad = run_airlock({"scan", kSample, "--rules", dir / "bad.yaml", "--findings", "-"});
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.err, Catch::Contains("bad.yaml:4: rule p.x: pattern rejected by RE2"));
+  CHECK(run_airlock({"scan", kSample, "--rules", kTestRules}).exit_code == 2);  // no --findings
+  CHECK(run_airlock({"scan", kSample, "--rules", kTestRules, "--findings", "-", "--format", "xml"}).exit_code == 2);
+  CHECK(run_airlock({"scan", kSample, "--rules", kTestRules, "--findings", "-", "--min-score", "2"}).exit_code == 2);
+}
+
+TEST_CASE("airlock rules list and test", "[cli][rules]") {
+  auto list = run_airlock({"rules", "list", kTestRules});
+  REQUIRE(list.exit_code == 0);
+  CHECK_THAT(list.out, Catch::Contains("pack test 1.0") && Catch::Contains("test.card") && Catch::Contains("luhn"));
+  auto test = run_airlock({"rules", "test", kTestRules});
+  CHECK(test.exit_code == 0);
+  CHECK_THAT(test.out, Catch::Contains("5 rules, 15 examples, 0 failed"));
+
+  TempDir dir;
+  test::write_file(dir / "wrong.yaml", "pack: p\nversion: '1'\nrules:\n  - id: p.digits\n    entity: X\n"
+                                       "    pattern: '\\d{4}'\n    score: 0.5\n    examples: {match: [abcd], no_match: ['1234']}\n");
+  auto failing = run_airlock({"rules", "test", dir / "wrong.yaml"});
+  CHECK(failing.exit_code == 1);
+  CHECK_THAT(failing.out, Catch::Contains("rule p.digits: match example not found: abcd") &&
+                              Catch::Contains("2 failed"));
+  CHECK(run_airlock({"rules", "frob"}).exit_code == 2);
+}

@@ -116,14 +116,16 @@ struct RunOutput {
   pipeline::Summary summary;
   std::string clean;
   std::string quarantine;
+  std::string log;
 };
 
 RunOutput run_memory(const std::vector<std::string>& contents, pipeline::Options options,
                      const std::vector<const pipeline::Stage*>& stages = {}) {
-  MemorySink clean, quarantine;
-  Result<pipeline::Summary> summary = pipeline::run(options, memory_inputs(contents), stages, {&clean, &quarantine});
+  MemorySink clean, quarantine, log;
+  Result<pipeline::Summary> summary =
+      pipeline::run(options, memory_inputs(contents), stages, {&clean, &quarantine, &log});
   REQUIRE(summary.ok());
-  return {summary.value(), clean.text, quarantine.text};
+  return {summary.value(), clean.text, quarantine.text, log.text};
 }
 
 std::string chat_line(size_t i) {
@@ -148,13 +150,14 @@ std::string mixed_input(size_t records) {
 class UpperCaseStage : public pipeline::Stage {
  public:
   std::string_view name() const override { return "upper"; }
-  void process(pipeline::Record& record) const override {
+  Status process(pipeline::Record& record) const override {
     for (record::TextField& field : *record.fields) {
       if (field.text.find("question 1") == std::string_view::npos) continue;
       field.replacement.assign(field.text);
       for (char& c : field.replacement) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
       field.replaced = true;
     }
+    return ok_status();
   }
 };
 
@@ -162,10 +165,22 @@ class UpperCaseStage : public pipeline::Stage {
 class RejectStage : public pipeline::Stage {
  public:
   std::string_view name() const override { return "reject"; }
-  void process(pipeline::Record& record) const override {
+  Status process(pipeline::Record& record) const override {
     if (!record.fields->empty() && (*record.fields)[0].text.find("question 2") != std::string_view::npos) {
       record.problems.push_back({record::Reason::kFieldType, "rejected by the test stage"});
     }
+    *record.log += std::to_string(record.line_number) + "\n";
+    return ok_status();
+  }
+};
+
+// Fails the run on the record that mentions "question 7".
+class FailingStage : public pipeline::Stage {
+ public:
+  std::string_view name() const override { return "failing"; }
+  Status process(pipeline::Record& record) const override {
+    if ((*record.fields)[0].text == "question 7") return internal_error("the stage ran out of memory");
+    return ok_status();
   }
 };
 
@@ -331,6 +346,24 @@ TEST_CASE("stages edit and reject records, edits are spliced in", "[pipeline]") 
   CHECK(out.summary.stages[2].changed == 11);      // question 1, 10..19
   CHECK(out.summary.totals.changed == 11);
   CHECK(out.summary.totals.records == 40);
+  std::string expected_log;  // the reject stage logs every record it sees, in order
+  for (size_t i = 1; i <= 40; ++i) expected_log += std::to_string(i) + "\n";
+  CHECK(out.log == expected_log);
+}
+
+TEST_CASE("a stage error stops the run with that error", "[pipeline]") {
+  std::string input;
+  for (size_t i = 0; i < 400; ++i) input += chat_line(i % 10) + "\n";
+  FailingStage failing;
+  for (unsigned threads : {1u, 2u}) {
+    MemorySink clean, quarantine;
+    pipeline::Options options;
+    options.threads = threads;
+    options.batch_bytes = 500;
+    auto result = pipeline::run(options, memory_inputs({input}), {&failing}, {&clean, &quarantine});
+    REQUIRE_FALSE(result.ok());
+    CHECK_THAT(result.error().message, Catch::Contains("ran out of memory"));
+  }
 }
 
 TEST_CASE("a failing sink fails the run without hanging", "[pipeline]") {

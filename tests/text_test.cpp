@@ -1,6 +1,7 @@
 // text: the normalised view and its map back to original bytes.
 #include <catch2/catch.hpp>
 #include <random>
+#include <unicode/uchar.h>
 
 #include "text/text.h"
 
@@ -94,6 +95,13 @@ TEST_CASE("normalisation that grows without bound is refused", "[text]") {
   CHECK_THAT(s.error().message, Catch::Contains("normalize_limit"));
   Status few = normalizer().normalize("x \xEF\xB7\xBA y", out);  // one is fine
   CHECK(few.ok());
+}
+
+TEST_CASE("the default-ignorable table matches ICU for every code point", "[text]") {
+  for (UChar32 c = 0; c <= 0x10FFFF; ++c) {
+    bool expected = u_hasBinaryProperty(c, UCHAR_DEFAULT_IGNORABLE_CODE_POINT);
+    if (text::is_default_ignorable(static_cast<char32_t>(c)) != expected) FAIL("U+" << std::hex << c);
+  }
 }
 
 TEST_CASE("code point offsets from byte offsets", "[text]") {

@@ -197,20 +197,20 @@ TEST_CASE("validators: aba_routing: 3-7-1 checksum and prefix ranges", "[validat
   // York) and 011000015 (Federal Reserve Bank of Boston) are published routing numbers.
   require_valid("aba_routing", {"111000025", "021000021", "011000015", "322271627"});
   require_invalid("aba_routing", {"021000022", "123456789", "000000000", "02100002", "0210000210",
-                                  "131000022",  // checksum holds (computed by hand) but 13 is no district
+                                  "131000005",  // checksum holds (computed by hand) but 13 is no district
                                   "02100002a"});
-  CHECK(check("aba_routing", "131000022") == false);
-}
+  }
 
 TEST_CASE("validators: npi: Luhn with the 80840 prefix", "[validators]") {
-  // 1234567893: the example in CMS's "Requirements for the NPI check digit"; the others are
-  // numbers from the public NPPES registry.
+  // 1234567893: the example in CMS's "Requirements for the NPI check digit"; the others have
+  // check digits verified independently (a short Python script) with the same rule.
   require_valid("npi", {"1234567893", "1245319599", "1003000126"});
   require_invalid("npi", {"1234567890", "1417938475", "3234567893", "123456789", "12345678933", "12345 67893"});
 }
 
 TEST_CASE("validators: nhs: mod-11 check digit", "[validators]") {
-  // 943 476 5919: the NHS Data Dictionary's example; 401 023 2137 is NHS Digital's test patient.
+  // 943 476 5919: the NHS Data Dictionary's example; the others have check digits verified
+  // independently with the same rule.
   require_valid("nhs", {"9434765919", "943 476 5919", "4010232137", "4505577104"});
   require_invalid("nhs", {"9434765918", "943-476-5919", "943476591", "94347659190", "0000000000", "4444444444",
                           "4010232170"});  // the check digit of 401023217 would be 10: never issued
@@ -225,7 +225,8 @@ TEST_CASE("validators: dea: registrant letters and checksum", "[validators]") {
 
 TEST_CASE("validators: vin: North American check digit", "[validators]") {
   // 1M8GDM9AXKP042788: the example of 49 CFR 565 and Wikipedia's "Vehicle identification number"
-  // (check digit X); the others are VINs published in manufacturer recall notices.
+  // (check digit X); the others are widely used example VINs whose check digits were verified
+  // independently with the same rule.
   require_valid("vin", {"1M8GDM9AXKP042788", "1HGCM82633A004352", "5YJSA1DG9DFP14705", "JH4KA7561PC008269",
                         "1m8gdm9axkp042788"});
   require_invalid("vin", {"1M8GDM9AYKP042788", "1M8GDM9A1KP042788", "1M8GDM9AXKP04278", "1M8GDM9AXKP0427888",
@@ -254,7 +255,7 @@ TEST_CASE("validators: ipv4: dotted quads and the allow_private parameter", "[va
 }
 
 TEST_CASE("validators: ipv6: full and compressed forms from RFC 4291", "[validators]") {
-  // The text-representation examples of RFC 4291 section 2.2.
+  // Mostly the text-representation examples of RFC 4291 section 2.2.
   require_valid("ipv6", {"2001:DB8:0:0:8:800:200C:417A", "2001:db8::8:800:200c:417a", "FF01::101", "::1", "::",
                          "0:0:0:0:0:0:13.1.68.3", "::13.1.68.3", "::FFFF:129.144.52.38", "1:2:3:4:5:6:7::",
                          "fe80::1"});

@@ -20,10 +20,13 @@ Usage: airlock COMMAND [options]
 
 Commands:
   run       check inputs and write clean output, quarantine and a summary
-            (airlock run --help for its options)
+  scan      write findings (personal data, secrets, …) without changing anything
+  rules     list the rule packs, or test every rule against its examples
   keygen    make an age identity (private key) and print its public key
   seal      encrypt a file or stream with age (to recipients or a passphrase)
   open      decrypt an age file (from airlock, age or rage)
+
+Each command explains itself: airlock COMMAND --help.
 
 Options:
   -h, --help     this text
@@ -65,6 +68,8 @@ int main(int argc, char** argv) {
   std::string command = args[0];
   args.erase(args.begin());
   if (command == "run") return airlock::cli::run_command(args);
+  if (command == "scan") return airlock::cli::scan_command(args);
+  if (command == "rules") return airlock::cli::rules_command(args);
   if (command == "keygen") return airlock::cli::keygen_command(args);
   if (command == "seal") return airlock::cli::seal_command(args);
   if (command == "open") return airlock::cli::open_command(args);

@@ -7,12 +7,11 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/pipeline_options.h"
 #include "pipeline/pipeline.h"
 
 namespace airlock::cli {
 namespace {
-
-constexpr uint64_t kMaxLineLimit = uint64_t{1} << 30;
 
 const char kRunHelp[] = R"(Usage: airlock run INPUT... --out DIR [options]
 
@@ -68,42 +67,20 @@ struct RunArgs {
 };
 
 Result<RunArgs> parse_run_args(const std::vector<std::string>& args) {
-  Result<ParsedArgs> parsed = parse_args(args, {
-                                                   {"--out", "-o", true},
-                                                   {"--threads", "-j", true},
-                                                   {"--fields", "", true},
-                                                   {"--max-line-bytes", "", true},
-                                                   {"--batch-bytes", "", true},
-                                                   {"--force", "", false},
-                                                   {"--quiet", "-q", false},
-                                                   {"--help", "-h", false},
-                                               });
+  std::vector<OptionSpec> specs = pipeline_option_specs();
+  specs.insert(specs.end(), {{"--out", "-o", true}, {"--force", "", false}, {"--quiet", "-q", false},
+                             {"--help", "-h", false}});
+  Result<ParsedArgs> parsed = parse_args(args, specs);
   if (!parsed.ok()) return parsed.error();
   const ParsedArgs& a = parsed.value();
   RunArgs run;
   run.help = a.has("--help");
   if (run.help) return run;
-  run.options.inputs = a.positionals();
+  Status options = read_pipeline_options(a, run.options);
+  if (!options.ok()) return options.error();
   run.out_dir = a.value("--out");
   run.force = a.has("--force");
   run.quiet = a.has("--quiet");
-  run.options.fields = a.value("--fields", "auto");
-  run.options.threads = std::max(1u, std::thread::hardware_concurrency());
-  if (a.has("--threads")) {
-    Result<uint64_t> n = parse_number(a.value("--threads"), "--threads", 1, 256);
-    if (!n.ok()) return n.error();
-    run.options.threads = static_cast<unsigned>(n.value());
-  }
-  // --batch-bytes is for tests and tuning: small batches put records across batch edges.
-  for (auto [name, target] : {std::pair{"--max-line-bytes", &run.options.max_line_bytes},
-                              std::pair{"--batch-bytes", &run.options.batch_bytes}}) {
-    if (!a.has(name)) continue;
-    Result<uint64_t> n = parse_size(a.value(name), name);
-    if (!n.ok()) return n.error();
-    if (n.value() < 1 || n.value() > kMaxLineLimit) return usage_error(std::string(name) + ": must be between 1 and 1G");
-    *target = n.value();
-  }
-  if (run.options.inputs.empty()) return usage_error("no INPUT given (a file, or - for standard input)");
   if (run.out_dir.empty()) return usage_error("--out DIR is required");
   return run;
 }

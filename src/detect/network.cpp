@@ -161,8 +161,8 @@ Status phone_params(const ValidatorParams& params) {
                             "an ISO 3166-1 alpha-2 region libphonenumber knows, such as US or GB");
 }
 
-// What people write phone numbers with. Letters (1-800-FLOWERS) and extensions are refused:
-// libphonenumber would accept them, but they are rarely personal data.
+// What people write phone numbers with. Letters are refused: libphonenumber reads them as keypad
+// digits (1-800-FLOWERS), so any word next to a few digits could become a valid number.
 bool is_phone_char(char c) { return is_digit(c) || std::string_view(" +-.()/").find(c) != std::string_view::npos; }
 
 // libphonenumber's IsValidNumber: the number's length and leading digits match a range its

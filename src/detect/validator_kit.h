@@ -13,10 +13,10 @@
 namespace airlock::detect::kit {
 
 // The validators of each family, in the order `airlock rules list` shows them.
-std::vector<ValidatorInfo> identifier_validators();  // identifiers.cpp: cards, bank, health, tax, vehicle
-std::vector<ValidatorInfo> network_validators();     // network.cpp: IP addresses, e-mail domains, phones
-std::vector<ValidatorInfo> wallet_validators();      // wallets.cpp: Bitcoin and Ethereum addresses
-std::vector<ValidatorInfo> text_validators();        // text.cpp: dates, entropy
+std::vector<ValidatorInfo> identifier_validators();        // identifiers.cpp: cards, bank, health, tax, vehicle
+std::vector<ValidatorInfo> network_validators();           // network.cpp: IP addresses, e-mail domains, phones
+std::vector<ValidatorInfo> wallet_validators();            // wallets.cpp: Bitcoin and Ethereum addresses
+std::vector<ValidatorInfo> date_and_entropy_validators();  // dates_entropy.cpp: dates, entropy
 
 inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
 inline bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }

@@ -83,7 +83,7 @@ namespace {
 std::vector<ValidatorInfo> build_registry() {
   std::vector<ValidatorInfo> all;
   for (auto family : {kit::identifier_validators, kit::network_validators, kit::wallet_validators,
-                      kit::text_validators}) {
+                      kit::date_and_entropy_validators}) {
     auto part = family();
     all.insert(all.end(), part.begin(), part.end());
   }

@@ -33,7 +33,7 @@ bool base58check_address(std::string_view value) {
   std::array<unsigned char, kBase58PayloadBytes> bytes{};
   for (char c : value) {
     size_t digit = kBase58Alphabet.find(c);
-    if (digit == std::string_view::npos || c == '\0') return false;
+    if (digit == std::string_view::npos) return false;
     unsigned carry = static_cast<unsigned>(digit);
     for (size_t i = bytes.size(); i-- > 0;) {
       carry += 58u * bytes[i];
@@ -84,7 +84,7 @@ bool segwit_address(std::string_view value) {
   for (char c : value.substr(3)) {
     char lower = is_upper(c) ? static_cast<char>(c - 'A' + 'a') : c;
     size_t v = kBech32Charset.find(lower);
-    if (v == std::string_view::npos || c == '\0') return false;
+    if (v == std::string_view::npos) return false;
     data.push_back(static_cast<uint8_t>(v));
   }
   // The checksum covers the expanded human-readable part "bc": high bits, 0, low bits.

@@ -59,6 +59,12 @@ class ByteSink {
   virtual Status finish() = 0;
 };
 
+// Writes to an open file descriptor (standard output for "-"); finish()
+// reports a failed flush, such as a closed pipe, as an error.
+std::unique_ptr<ByteSink> fd_sink(int fd, std::string name);
+// Discards everything (outputs a command does not keep).
+std::unique_ptr<ByteSink> null_sink();
+
 // A file published atomically: bytes go to a temporary file in the same
 // folder (created with O_EXCL, never following a link); commit() fsyncs,
 // renames to the final name and fsyncs the folder. Destroying an uncommitted

@@ -28,7 +28,33 @@ std::string random_suffix() {
   return out;
 }
 
+class FdSink final : public ByteSink {
+ public:
+  FdSink(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
+  Status write(std::string_view bytes) override { return write_all(fd_, bytes, name_); }
+  Status finish() override {
+    // fsync fails with EINVAL on pipes and terminals: only a real error counts.
+    if (::fsync(fd_) != 0 && errno != EINVAL && errno != EROFS) {
+      return io_error(name_ + ": flush failed: " + errno_text(errno));
+    }
+    return ok_status();
+  }
+
+ private:
+  int fd_;
+  std::string name_;
+};
+
+class NullSink final : public ByteSink {
+ public:
+  Status write(std::string_view) override { return ok_status(); }
+  Status finish() override { return ok_status(); }
+};
+
 }  // namespace
+
+std::unique_ptr<ByteSink> fd_sink(int fd, std::string name) { return std::make_unique<FdSink>(fd, std::move(name)); }
+std::unique_ptr<ByteSink> null_sink() { return std::make_unique<NullSink>(); }
 
 Status write_all(int fd, std::string_view bytes, const std::string& what) {
   while (!bytes.empty()) {

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,8 @@ struct Batch {
   // Filled by the worker.
   std::string clean;
   std::string quarantine;
+  std::string log;
+  std::optional<Error> error;  // a stage failed: the run stops
   Counts counts;
   std::vector<StageSummary> stage_counts;  // decode first, then each stage
 
@@ -77,6 +80,8 @@ struct Batch {
     oversize.clear();
     clean.clear();
     quarantine.clear();
+    log.clear();
+    error.reset();
     counts = Counts();
     stage_counts.clear();
   }

@@ -176,8 +176,10 @@ class Run {
 
   // Only the thread that holds the writing turn calls this.
   Status write(const Batch& batch) {
+    if (batch.error) return *batch.error;
     Status status = sinks_.clean->write(batch.clean);
     if (status.ok()) status = sinks_.quarantine->write(batch.quarantine);
+    if (status.ok() && sinks_.log) status = sinks_.log->write(batch.log);
     if (!status.ok()) return status;
     summary_.clean_bytes += batch.clean.size();
     summary_.quarantine_bytes += batch.quarantine.size();

@@ -33,6 +33,9 @@ struct Record {
   // A stage that adds a problem sends the record to quarantine; later stages
   // do not see it.
   std::vector<record::Problem> problems;
+  // Lines a stage writes about the record (findings, audit entries): they
+  // reach Sinks::log in input order, whatever the thread count.
+  std::string* log = nullptr;
 };
 
 // Detection, policy and other per-record work plugs in here. process() is
@@ -41,8 +44,10 @@ class Stage {
  public:
   virtual ~Stage() = default;
   virtual std::string_view name() const = 0;
-  // Edits fields (TextField::replaced / replacement) or adds problems.
-  virtual void process(Record& record) const = 0;
+  // Edits fields (TextField::replaced / replacement), adds problems, or
+  // appends to the log. An error stops the whole run: for what must not
+  // pass unchecked (a scan that ran out of memory), never for bad records.
+  virtual Status process(Record& record) const = 0;
 };
 
 struct Progress {
@@ -107,6 +112,7 @@ struct Summary {
 struct Sinks {
   io::ByteSink* clean = nullptr;
   io::ByteSink* quarantine = nullptr;
+  io::ByteSink* log = nullptr;  // optional: what stages append to Record::log
 };
 
 // Opened inputs, ready to run: all files are opened before any output is

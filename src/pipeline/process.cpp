@@ -42,6 +42,7 @@ class BatchProcessor {
 
   void run() {
     for (const LineRef& line : batch_.lines) {
+      if (batch_.error) return;
       ++batch_.counts.lines;
       if (line.oversize >= 0) {
         quarantine_oversize(line);
@@ -76,9 +77,14 @@ class BatchProcessor {
     record.line_number = line.number;
     record.line = bytes;
     record.fields = &fields;
+    record.log = &batch_.log;
     size_t replaced = 0;
     for (size_t i = 0; i < stages_.size(); ++i) {
-      stages_[i]->process(record);
+      Status status = stages_[i]->process(record);
+      if (!status.ok()) {
+        batch_.error = status.error();
+        return;
+      }
       StageSummary& counts = batch_.stage_counts[i + 1];
       if (!record.problems.empty()) {
         ++counts.quarantined;

@@ -399,6 +399,7 @@ std::string_view reason_code(Reason reason) {
     case Reason::kTooDeep: return "too_deep";
     case Reason::kMissingField: return "missing_field";
     case Reason::kFieldType: return "field_type";
+    case Reason::kNormalizeLimit: return "normalize_limit";
   }
   return "invalid_json";
 }

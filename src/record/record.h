@@ -30,6 +30,7 @@ enum class Reason : uint8_t {
   kTooDeep,
   kMissingField,
   kFieldType,
+  kNormalizeLimit,
 };
 std::string_view reason_code(Reason reason);
 

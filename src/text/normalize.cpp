@@ -33,7 +33,31 @@ bool is_ascii(std::string_view bytes) {
   return (high & kHighs) == 0;
 }
 
-bool is_ignorable(UChar32 c) { return u_hasBinaryProperty(c, UCHAR_DEFAULT_IGNORABLE_CODE_POINT); }
+// Default_Ignorable_Code_Point, as ranges (Unicode 15 via ICU 72; a test
+// checks the table against ICU's property for every code point). A table
+// because the property lookup, per code point, dominated the scan profile.
+constexpr std::pair<UChar32, UChar32> kIgnorable[] = {
+    {0xAD, 0xAD},       {0x34F, 0x34F},     {0x61C, 0x61C},     {0x115F, 0x1160},   {0x17B4, 0x17B5},
+    {0x180B, 0x180F},   {0x200B, 0x200F},   {0x202A, 0x202E},   {0x2060, 0x206F},   {0x3164, 0x3164},
+    {0xFE00, 0xFE0F},   {0xFEFF, 0xFEFF},   {0xFFA0, 0xFFA0},   {0xFFF0, 0xFFF8},   {0x1BCA0, 0x1BCA3},
+    {0x1D173, 0x1D17A}, {0xE0000, 0xE0FFF},
+};
+
+}  // namespace
+
+bool is_default_ignorable(char32_t code_point) {
+  auto c = static_cast<UChar32>(code_point);
+  if (c < 0xAD) return false;
+  for (const auto& [low, high] : kIgnorable) {
+    if (c < low) return false;
+    if (c <= high) return true;
+  }
+  return false;
+}
+
+namespace {
+
+bool is_ignorable(UChar32 c) { return is_default_ignorable(static_cast<char32_t>(c)); }
 
 void append_utf8(std::string& out, UChar32 c) {
   char buffer[4];
@@ -109,6 +133,69 @@ char32_t fold_homoglyph(char32_t c) {
 struct Normalizer::Impl {
   const icu::Normalizer2* nfkc = nullptr;
 
+  // Builds the view: ASCII runs are copied and mapped linearly; every other
+  // piece is a segment between normalisation boundaries, normalised alone
+  // and mapped as a whole.
+  Status build(std::string_view original, NormalizedText& out) const {
+    const auto* bytes = reinterpret_cast<const uint8_t*>(original.data());
+    const auto length = static_cast<int32_t>(original.size());
+    const size_t limit = Normalizer::kMaxExpansion * original.size() + 64;
+    std::string& text = out.text_;
+    text.reserve(original.size() + 16);
+    icu::UnicodeString segment;
+    int32_t segment_start = -1;  // -1: no open segment
+    auto close_segment = [&]() -> Status {
+      if (segment_start < 0) return ok_status();
+      out.anchors_.push_back({static_cast<uint32_t>(text.size()), static_cast<uint32_t>(segment_start), false});
+      Status flushed = flush(segment, text);
+      segment.remove();
+      segment_start = -1;
+      if (!flushed.ok()) return flushed;
+      if (text.size() > limit) return input_error("normalize_limit: the normalised text grows past the limit");
+      return ok_status();
+    };
+    int32_t i = 0;
+    while (i < length) {
+      if (bytes[i] < 0x80) {
+        int32_t run_end = i;
+        while (run_end < length && bytes[run_end] < 0x80) ++run_end;
+        int32_t copy_end = run_end;
+        if (run_end < length) {  // a following combining mark belongs with the run's last character
+          int32_t k = run_end;
+          UChar32 next;
+          U8_NEXT(bytes, k, length, next);
+          if (next >= 0 && !nfkc->hasBoundaryBefore(next)) --copy_end;
+        }
+        Status closed = close_segment();
+        if (!closed.ok()) return closed;
+        if (copy_end > i) {
+          out.anchors_.push_back({static_cast<uint32_t>(text.size()), static_cast<uint32_t>(i), true});
+          text.append(original.data() + i, static_cast<size_t>(copy_end - i));
+        }
+        if (copy_end < run_end) {
+          segment_start = copy_end;
+          segment.append(static_cast<UChar>(bytes[copy_end]));
+        }
+        i = run_end;
+        continue;
+      }
+      int32_t start = i;
+      UChar32 c;
+      U8_NEXT(bytes, i, length, c);
+      if (c < 0) c = 0xFFFD;  // unreachable for valid UTF-8; keeps the map sound
+      if (segment_start >= 0 && nfkc->hasBoundaryBefore(c)) {
+        Status closed = close_segment();
+        if (!closed.ok()) return closed;
+      }
+      if (segment_start < 0) segment_start = start;
+      if (!is_ignorable(c)) segment.append(c);
+    }
+    Status closed = close_segment();
+    if (!closed.ok()) return closed;
+    out.anchors_.push_back({static_cast<uint32_t>(text.size()), static_cast<uint32_t>(original.size()), false});
+    return ok_status();
+  }
+
   // Whether the view differs from the original at all.
   bool needs_work(std::string_view original) const {
     int32_t i = 0;
@@ -121,8 +208,8 @@ struct Normalizer::Impl {
       if (c < 0 || is_ignorable(c) || fold_homoglyph(static_cast<char32_t>(c))) return true;
     }
     UErrorCode status = U_ZERO_ERROR;
-    icu::UnicodeString wide = icu::UnicodeString::fromUTF8(icu::StringPiece(original.data(), length));
-    return nfkc->quickCheck(wide, status) != UNORM_YES || U_FAILURE(status);
+    bool normalised = nfkc->isNormalizedUTF8(icu::StringPiece(original.data(), length), status);
+    return !normalised || U_FAILURE(status);
   }
 
   // Appends the view of one segment (its ignorables already left out).
@@ -168,49 +255,27 @@ Status Normalizer::normalize(std::string_view original, NormalizedText& out) con
   if (is_ascii(original) || !impl_->needs_work(original)) return ok_status();
   if (original.size() > UINT32_MAX / (kMaxExpansion + 1)) return input_error("string too long to normalise");
   out.identity_ = false;
-  const size_t limit = kMaxExpansion * original.size() + 64;
-
-  const auto* bytes = reinterpret_cast<const uint8_t*>(original.data());
-  const auto length = static_cast<int32_t>(original.size());
-  icu::UnicodeString segment;
-  int32_t segment_start = 0;
-  int32_t i = 0;
-  while (i < length) {
-    int32_t start = i;
-    UChar32 c;
-    U8_NEXT(bytes, i, length, c);
-    if (c < 0) c = 0xFFFD;  // unreachable for valid UTF-8; keeps the map sound
-    if (start > segment_start && (c < 0x80 || impl_->nfkc->hasBoundaryBefore(c))) {
-      out.anchors_.emplace_back(static_cast<uint32_t>(out.text_.size()), static_cast<uint32_t>(segment_start));
-      Status flushed = impl_->flush(segment, out.text_);
-      if (!flushed.ok()) return flushed;
-      if (out.text_.size() > limit) return input_error("normalize_limit: the normalised text grows past the limit");
-      segment.remove();
-      segment_start = start;
-    }
-    if (!is_ignorable(c)) segment.append(c);
-  }
-  out.anchors_.emplace_back(static_cast<uint32_t>(out.text_.size()), static_cast<uint32_t>(segment_start));
-  Status flushed = impl_->flush(segment, out.text_);
-  if (!flushed.ok()) return flushed;
-  if (out.text_.size() > limit) return input_error("normalize_limit: the normalised text grows past the limit");
-  out.anchors_.emplace_back(static_cast<uint32_t>(out.text_.size()), static_cast<uint32_t>(original.size()));
-  return ok_status();
+  return impl_->build(original, out);
 }
+
+bool Normalizer::is_limit_error(const Error& error) { return error.message.rfind("normalize_limit", 0) == 0; }
 
 std::pair<size_t, size_t> NormalizedText::to_original(size_t begin, size_t end) const {
   if (identity_) return {begin, end};
-  using Anchor = std::pair<uint32_t, uint32_t>;
-  // Start: the last segment starting at or before `begin` (past any segment
-  // that produced nothing, such as a lone zero-width space).
-  auto first = std::upper_bound(anchors_.begin(), anchors_.end(), begin,
-                                [](size_t offset, const Anchor& a) { return offset < a.first; });
-  size_t original_begin = first == anchors_.begin() ? 0 : std::prev(first)->second;
-  // End: the first segment boundary at or after `end`, so the span stops
-  // right after the last segment that contributed.
-  auto last = std::lower_bound(anchors_.begin(), anchors_.end(), end,
-                               [](const Anchor& a, size_t offset) { return a.first < offset; });
-  size_t original_end = last == anchors_.end() ? original_.size() : last->second;
+  // The piece holding view byte `begin`: the last anchor at or before it
+  // (past pieces that produced nothing, such as a lone zero-width space).
+  auto holding_begin = std::upper_bound(anchors_.begin(), anchors_.end(), begin,
+                                        [](size_t offset, const Anchor& a) { return offset < a.view; });
+  const Anchor& first = *std::prev(holding_begin);
+  size_t original_begin = first.linear ? first.original + (begin - first.view) : first.original;
+  // The piece holding view byte `end - 1`: inside an ASCII run the end maps
+  // linearly; otherwise the span runs to the end of that segment, which is
+  // where the next piece with output at or after `end` starts.
+  auto after_end = std::lower_bound(anchors_.begin(), anchors_.end(), end,
+                                    [](const Anchor& a, size_t offset) { return a.view < offset; });
+  const Anchor& last = *std::prev(after_end);
+  size_t original_end = last.linear ? last.original + (end - last.view)
+                                    : (after_end == anchors_.end() ? original_.size() : after_end->original);
   return {original_begin, std::max(original_begin, original_end)};
 }
 

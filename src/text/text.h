@@ -40,9 +40,16 @@ class NormalizedText {
   std::string_view original_;
   std::string text_;
   bool identity_ = true;
-  // At each segment start: (offset in view, offset in original); the last
-  // entry is (view size, original size). Offsets only grow.
-  std::vector<std::pair<uint32_t, uint32_t>> anchors_;
+  // Where each piece of the view starts, in the view and in the original.
+  // A linear piece is a run of ASCII copied as is (offsets inside it map one
+  // to one); any other piece maps as a whole. The last anchor is (view size,
+  // original size). Offsets only grow.
+  struct Anchor {
+    uint32_t view;
+    uint32_t original;
+    bool linear;
+  };
+  std::vector<Anchor> anchors_;
 };
 
 class Normalizer {
@@ -58,6 +65,9 @@ class Normalizer {
   Status normalize(std::string_view original, NormalizedText& out) const;
 
   static constexpr size_t kMaxExpansion = 4;
+  // Whether an error from normalize() is the expansion limit (a property
+  // of the record, which goes to quarantine) rather than a failure.
+  static bool is_limit_error(const Error& error);
 
  private:
   Normalizer() = default;
@@ -68,6 +78,10 @@ class Normalizer {
 // The number of code points in utf8[0, byte_offset): the code point offset
 // that Python and Presidio use, from a UTF-8 byte offset.
 size_t code_points_before(std::string_view utf8, size_t byte_offset);
+
+// Whether the code point has Unicode's Default_Ignorable_Code_Point property
+// (zero-width characters, bidi controls, variation selectors, soft hyphen).
+bool is_default_ignorable(char32_t code_point);
 
 // The Latin letter a Cyrillic, Greek or Armenian lookalike is folded to, or
 // 0 if `code_point` is not one of them.

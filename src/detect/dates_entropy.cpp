@@ -191,7 +191,7 @@ bool entropy_check(std::string_view value, const ValidatorParams& params) {
 
 }  // namespace
 
-std::vector<ValidatorInfo> kit::text_validators() {
+std::vector<ValidatorInfo> kit::date_and_entropy_validators() {
   return {
       {"date", "A real calendar date, 1900-2100: ISO, numeric with / or ., or with an English month name",
        date_check, date_params},

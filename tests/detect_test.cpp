@@ -1,0 +1,297 @@
+// detect: loading rule packs, compiling them, scanning with exact spans.
+#include <catch2/catch.hpp>
+#include <random>
+
+#include "detect/detect.h"
+#include "test_util.h"
+
+using namespace airlock;
+using test::TempDir;
+
+namespace {
+
+const std::string kTestPack = std::string(AIRLOCK_SOURCE_DIR) + "/fixtures/rules/test-pack.yaml";
+
+std::unique_ptr<detect::Scanner> test_scanner(double min_score = 0.0) {
+  Result<std::vector<detect::RulePack>> packs = detect::load_packs({kTestPack});
+  REQUIRE(packs.ok());
+  detect::Scanner::Options options;
+  options.min_score = min_score;
+  Result<std::unique_ptr<detect::Scanner>> scanner = detect::Scanner::create(std::move(packs.value()), options);
+  REQUIRE(scanner.ok());
+  return std::move(scanner.value());
+}
+
+struct Found {
+  std::string rule;
+  std::string original;  // the original bytes the finding covers
+  size_t start, end;     // code points
+  double score;
+};
+
+std::vector<Found> scan(const detect::Scanner& scanner, const std::string& text) {
+  std::vector<detect::Finding> findings;
+  Status s = scanner.scan(text, findings);
+  REQUIRE(s.ok());
+  std::vector<Found> out;
+  for (const auto& f : findings) {
+    out.push_back({scanner.rules()[f.rule].id, text.substr(f.byte_start, f.byte_end - f.byte_start), f.start, f.end,
+                   f.score});
+  }
+  return out;
+}
+
+// Loads a pack written to a file; returns the error message ("" if it loads).
+std::string load_error(const std::string& yaml) {
+  TempDir dir;
+  test::write_file(dir / "pack.yaml", yaml);
+  Result<std::vector<detect::RulePack>> packs = detect::load_packs({dir / "pack.yaml"});
+  if (packs.ok()) {
+    auto scanner = detect::Scanner::create(std::move(packs.value()), {});
+    if (scanner.ok()) return "";
+    CHECK(scanner.error().exit_code() == 2);
+    return scanner.error().message;
+  }
+  CHECK(packs.error().exit_code() == 2);
+  return packs.error().message;
+}
+
+std::string pack_with(const std::string& rule_lines) {
+  return "pack: p\nversion: '1'\nrules:\n  - id: p.one\n    entity: THING\n    pattern: 'x+'\n    score: 0.5\n" +
+         rule_lines;
+}
+
+}  // namespace
+
+TEST_CASE("a rule pack loads with every field", "[detect]") {
+  Result<detect::RulePack> pack = detect::load_pack(kTestPack);
+  REQUIRE(pack.ok());
+  CHECK(pack->name == "test");
+  CHECK(pack->version == "1.0");
+  CHECK(pack->sha256.size() == 64);
+  REQUIRE(pack->rules.size() == 5);
+  const detect::Rule& card = pack->rules[2];
+  CHECK(card.id == "test.card");
+  CHECK(card.entity == "CREDIT_CARD");
+  CHECK(card.line == 25);
+  REQUIRE(card.validators.size() == 1);
+  CHECK(card.validators[0].validator->name == "luhn");
+  CHECK(card.context.words == std::vector<std::string>{"card", "visa", "credit card"});
+  CHECK(card.context.adjust == Approx(0.3));
+  CHECK(card.negative_context.adjust == Approx(0.4));
+  CHECK(pack->rules[1].case_insensitive);
+  CHECK(pack->rules[3].value_group == "value");
+}
+
+TEST_CASE("malformed packs are refused with file, line, rule and reason", "[detect]") {
+  CHECK(load_error(pack_with("")) == "");
+  CHECK_THAT(load_error(pack_with("    colour: red\n")), Catch::Contains("pack.yaml:8: rule p.one: unknown key 'colour'"));
+  CHECK_THAT(load_error(pack_with("    validators: [lunh]\n")), Catch::Contains("rule p.one: unknown validator 'lunh'"));
+  CHECK_THAT(load_error(pack_with("    validators: [{name: luhn, color: x}]\n")), Catch::Contains("validator luhn"));
+  CHECK_THAT(load_error(pack_with("    flags: [sometimes]\n")), Catch::Contains("unknown flag 'sometimes'"));
+  CHECK_THAT(load_error(pack_with("    value_group: v\n")), Catch::Contains("value_group 'v' is not a named group"));
+  CHECK_THAT(load_error(pack_with("    examples: {match: x}\n")), Catch::Contains("must be a list of strings"));
+  CHECK_THAT(load_error(pack_with("    context: {words: [a], window: 0}\n")), Catch::Contains("'window' must be"));
+  CHECK_THAT(load_error(pack_with("  - id: p.one\n    entity: T\n    pattern: y\n    score: 1\n")),
+             Catch::Contains("duplicate rule id"));
+  CHECK_THAT(load_error("pack: p\nversion: '1'\nrules:\n  - id: p.bad\n    entity: T\n    pattern: '(?<x'\n"
+                        "    score: 0.5\n"),
+             Catch::Contains("pack.yaml:4: rule p.bad: pattern rejected by RE2"));
+  CHECK_THAT(load_error("pack: p\nversion: '1'\nrules:\n  - id: p.bad\n    entity: lower\n    pattern: x\n    score: 0.5\n"),
+             Catch::Contains("entity must be upper case"));
+  CHECK_THAT(load_error("pack: p\nversion: '1'\nrules:\n  - id: p.bad\n    entity: T\n    pattern: x\n    score: 2\n"),
+             Catch::Contains("'score' must be a number from 0 to 1"));
+  CHECK_THAT(load_error("pack: p\nversion: '1'\nrules:\n  - entity: T\n"), Catch::Contains("a rule needs an 'id'"));
+  CHECK_THAT(load_error("pack: p\nrules: []\n"), Catch::Contains("missing 'version'"));
+  CHECK_THAT(load_error("pack: [unclosed\n"), Catch::Contains("pack.yaml:") && Catch::Contains("invalid YAML"));
+  CHECK_THAT(load_error("just a string\n"), Catch::Contains("a rule pack is a mapping"));
+  CHECK_THAT(load_error(std::string(100000, '[')), Catch::Contains("pack.yaml"));  // deep nesting: an error, no crash
+}
+
+TEST_CASE("missing packs and empty folders are errors", "[detect]") {
+  TempDir dir;
+  auto missing = detect::load_packs({dir / "nope.yaml"});
+  REQUIRE_FALSE(missing.ok());
+  CHECK_THAT(missing.error().message, Catch::Contains("nope.yaml: cannot open"));
+  auto empty = detect::load_packs({dir.path()});
+  REQUIRE_FALSE(empty.ok());
+  CHECK_THAT(empty.error().message, Catch::Contains("no rule packs"));
+}
+
+TEST_CASE("every example of the test pack behaves", "[detect]") {
+  auto scanner = test_scanner();
+  auto failures = detect::check_examples(*scanner);
+  REQUIRE(failures.ok());
+  for (const auto& f : failures.value()) FAIL_CHECK(f.rule->id << ": " << f.example);
+  CHECK(failures->empty());
+}
+
+TEST_CASE("findings carry exact spans in bytes and code points", "[detect]") {
+  auto scanner = test_scanner();
+  auto found = scan(*scanner, "Grüße an jane.doe@example.org!");
+  REQUIRE(found.size() == 1);
+  CHECK(found[0].rule == "test.email");
+  CHECK(found[0].original == "jane.doe@example.org");
+  CHECK(found[0].start == 9);  // "Grüße an " is 9 code points, 11 bytes
+  CHECK(found[0].end == 29);
+}
+
+TEST_CASE("validators, allow lists and value groups decide what is reported", "[detect]") {
+  auto scanner = test_scanner();
+  CHECK(scan(*scanner, "card 4111 1111 1111 1112").empty());  // fails Luhn
+  CHECK(scan(*scanner, "mail noreply@example.com").empty());   // allowed
+  auto password = scan(*scanner, "login with password = s3cretValue; ok");
+  REQUIRE(password.size() == 1);
+  CHECK(password[0].original == "s3cretValue");  // the value, not the keyword
+  CHECK(scan(*scanner, "password: xxxxxxxxx").empty());
+}
+
+TEST_CASE("context words raise and negative context lowers the score", "[detect]") {
+  auto scanner = test_scanner();
+  CHECK(scan(*scanner, "4111 1111 1111 1111")[0].score == Approx(0.6));
+  CHECK(scan(*scanner, "my visa is 4111 1111 1111 1111")[0].score == Approx(0.9));
+  CHECK(scan(*scanner, "the credit card: 4111 1111 1111 1111")[0].score == Approx(0.9));
+  CHECK(scan(*scanner, "order number 4111 1111 1111 1111")[0].score == Approx(0.2));
+  // Out of the window (6 words) the context does not count.
+  CHECK(scan(*scanner, "card one two three four five six seven 4111 1111 1111 1111")[0].score == Approx(0.6));
+  auto with_minimum = test_scanner(0.5);
+  CHECK(scan(*with_minimum, "SSN 123-45-6789").size() == 1);  // 0.4 + context
+  CHECK(scan(*with_minimum, "id 123-45-6789").empty());        // 0.4 alone
+}
+
+TEST_CASE("evasions: fullwidth, zero-width, homoglyphs and [at]/[dot] are found", "[detect]") {
+  auto scanner = test_scanner();
+  std::string zwsp = "\xE2\x80\x8B";
+  auto zero_width = scan(*scanner, "card 4111" + zwsp + " 1111 1111" + zwsp + " 1111 thanks");
+  REQUIRE(zero_width.size() == 1);
+  CHECK(zero_width[0].original == "4111" + zwsp + " 1111 1111" + zwsp + " 1111");
+
+  std::string fullwidth = "\xEF\xBC\x94\xEF\xBC\x91\xEF\xBC\x91\xEF\xBC\x91";  // ４１１１
+  auto wide = scan(*scanner, "card " + fullwidth + " 1111 1111 1111");
+  REQUIRE(wide.size() == 1);
+  CHECK(wide[0].original == fullwidth + " 1111 1111 1111");
+  CHECK(wide[0].start == 5);
+  CHECK(wide[0].end == 24);
+
+  std::string cyrillic = "j\xD0\xB0ne@ex\xD0\xB0mple.org";  // Cyrillic а twice
+  auto homoglyph = scan(*scanner, "to " + cyrillic);
+  REQUIRE(homoglyph.size() == 1);
+  CHECK(homoglyph[0].original == cyrillic);
+
+  auto spelled = scan(*scanner, "reach me: jane [at] example [dot] com");
+  REQUIRE(spelled.size() == 1);
+  CHECK(spelled[0].rule == "test.email_obfuscated");
+  CHECK(spelled[0].original == "jane [at] example [dot] com");
+}
+
+TEST_CASE("overlapping candidates: higher score wins, then the longer span", "[detect]") {
+  TempDir dir;
+  test::write_file(dir / "p.yaml", R"(pack: p
+version: "1"
+rules:
+  - {id: p.short, entity: A, pattern: '\d{3}', score: 0.5}
+  - {id: p.long, entity: B, pattern: '\d{3}-\d{4}', score: 0.5}
+  - {id: p.strong, entity: C, pattern: '\d{4}', score: 0.9}
+)");
+  auto packs = detect::load_packs({dir / "p.yaml"});
+  REQUIRE(packs.ok());
+  auto scanner = detect::Scanner::create(std::move(packs.value()), {});
+  REQUIRE(scanner.ok());
+  auto found = scan(*scanner.value(), "555-0100 and 123-");
+  REQUIRE(found.size() == 3);
+  CHECK(found[0].rule == "p.short");   // 555: p.long lost 555-0100 to p.strong's 0100
+  CHECK(found[1].rule == "p.strong");  // 0100
+  CHECK(found[2].rule == "p.short");   // 123
+}
+
+// Differential: what the RE2::Set prefilter lets through must be exactly
+// what each rule alone finds, before overlaps are resolved.
+TEST_CASE("the set prefilter agrees with running every rule alone", "[detect][differential]") {
+  auto scanner = test_scanner();
+  const std::vector<std::string> pieces = {"4111", " 1111", "-", "jane", "@", "example", ".org", " [at] ", " [dot] ",
+                                           "password=", "hunter22", "123-45-6789", " card ", " order ", "x", " "};
+  std::mt19937 random(7);
+  for (int round = 0; round < 2000; ++round) {
+    std::string text;
+    for (size_t i = 0, n = 1 + random() % 12; i < n; ++i) text += pieces[random() % pieces.size()];
+    std::vector<detect::Finding> all;
+    REQUIRE(scanner->scan(text, all).ok());
+    for (const detect::Finding& f : all) {
+      std::vector<detect::Finding> alone;
+      REQUIRE(scanner->scan_rule(f.rule, text, alone).ok());
+      bool present = std::any_of(alone.begin(), alone.end(), [&](const detect::Finding& a) {
+        return a.byte_start == f.byte_start && a.byte_end == f.byte_end && a.score == f.score;
+      });
+      INFO(text);
+      CHECK(present);
+    }
+    if (all.empty()) {
+      for (size_t rule = 0; rule < scanner->rules().size(); ++rule) {
+        std::vector<detect::Finding> alone;
+        REQUIRE(scanner->scan_rule(rule, text, alone).ok());
+        INFO(text << " rule " << scanner->rules()[rule].id);
+        CHECK(alone.empty());
+      }
+    }
+  }
+}
+
+TEST_CASE("a rule set past its memory budget fails loudly, never reports clean", "[detect]") {
+  TempDir dir;
+  std::string rules;
+  for (int i = 0; i < 40; ++i) {
+    rules += "  - {id: p.r" + std::to_string(i) + ", entity: A, pattern: '[a-q][a-z]{0,30}" + std::to_string(i) +
+             "[0-9]{3,20}[a-z]{2,40}', score: 0.5}\n";
+  }
+  test::write_file(dir / "p.yaml", "pack: p\nversion: '1'\nrules:\n" + rules);
+  auto packs = detect::load_packs({dir / "p.yaml"});
+  REQUIRE(packs.ok());
+  detect::Scanner::Options tiny;
+  tiny.set_max_mem = 1 << 16;
+  auto scanner = detect::Scanner::create(std::move(packs.value()), tiny);
+  if (!scanner.ok()) {
+    CHECK_THAT(scanner.error().message, Catch::Contains("memory"));
+    return;
+  }
+  std::string text;
+  std::mt19937 random(3);
+  for (int i = 0; i < 200000; ++i) text += static_cast<char>('a' + random() % 26);
+  std::vector<detect::Finding> findings;
+  Status s = scanner.value()->scan(text, findings);
+  REQUIRE_FALSE(s.ok());
+  CHECK_THAT(s.error().message, Catch::Contains("out of memory"));
+}
+
+TEST_CASE("evasions mixed with emoji, CJK and combining marks keep exact spans", "[detect]") {
+  auto scanner = test_scanner();
+  std::string zwj = "\xE2\x80\x8D", emoji = "\xF0\x9F\x98\x80", cjk = "\xE6\x9D\xB1\xE4\xBA\xAC";
+  std::string combining = "e\xCC\x81";  // e + combining acute, composes to é
+  std::string value = "j\xD0\xB0" "ne" + zwj + ".doe@ex\xEF\xBD\x81mple.org";  // Cyrillic а, fullwidth ａ
+  std::string text = cjk + emoji + " caf" + combining + " " + value + " " + emoji + cjk;
+  auto found = scan(*scanner, text);
+  REQUIRE(found.size() == 1);
+  CHECK(found[0].original == value);
+  // Code points: 東京😀 = 3, space, café with 2 code points for é = 5, space.
+  CHECK(found[0].start == 10);
+  CHECK(found[0].end == 10 + 21);
+
+  std::string card = "\xEF\xBC\x94" "111" + zwj + " 1111 " + emoji;  // an emoji cuts the number: no card
+  CHECK(scan(*scanner, "card " + card + " 1111 1111").empty());
+}
+
+TEST_CASE("every shipped rule has examples and they all behave", "[detect][rules]") {
+  Result<std::vector<detect::RulePack>> packs = detect::load_packs({std::string(AIRLOCK_SOURCE_DIR) + "/rules"});
+  REQUIRE(packs.ok());
+  Result<std::unique_ptr<detect::Scanner>> scanner = detect::Scanner::create(std::move(packs.value()), {});
+  REQUIRE(scanner.ok());
+  for (const detect::Rule& rule : scanner.value()->rules()) {
+    INFO(rule.id);
+    CHECK(rule.match_examples.size() >= 3);
+    CHECK(rule.no_match_examples.size() >= 3);
+  }
+  auto failures = detect::check_examples(*scanner.value());
+  REQUIRE(failures.ok());
+  for (const auto& f : failures.value()) {
+    FAIL_CHECK(f.rule->id << (f.should_match ? " misses: " : " wrongly finds: ") << f.example);
+  }
+}
