@@ -147,6 +147,9 @@ std::string bech32_encode(std::string_view hrp, const Bytes& data) {
   out += '1';
   for (uint8_t value : values) out += kBech32Alphabet[value];
   for (int i = 0; i < 6; ++i) out += kBech32Alphabet[(checksum >> (5 * (5 - i))) & 31];
+  // Identities are encoded here too: the regrouped key bits must not linger.
+  OPENSSL_cleanse(values.data(), values.size());
+  OPENSSL_cleanse(checked.data(), checked.size());
   return out;
 }
 
