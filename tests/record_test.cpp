@@ -19,14 +19,15 @@ struct Decoded {
 };
 
 // Decodes `line` as the pipeline does: with readable padding after it.
-Decoded decode(const std::string& line, const std::string& fields = "chat") {
+Decoded decode(const std::string& line, const std::string& fields = "chat",
+               record::Decoder::Mode mode = record::Decoder::Mode::kFields) {
   static record::Decoder decoder;
   Decoded d;
   d.line = line + std::string(record::kReadPadding, ' ');
   std::string_view view(d.line.data(), line.size());
   auto selector = record::FieldSelector::parse(fields);
   REQUIRE(selector.ok());
-  d.ok = decoder.decode(view, selector.value(), d.fields, d.problem);
+  d.ok = decoder.decode(view, selector.value(), d.fields, d.problem, mode);
   for (const auto& f : d.fields) d.texts.emplace_back(f.text);
   return d;
 }
@@ -261,4 +262,43 @@ TEST_CASE("JSONTestSuite: accepts every y_ file and refuses every n_ file", "[re
   CHECK(accepted > 90);
   CHECK(refused > 180);
   WARN("JSONTestSuite: " << accepted << " y_, " << refused << " n_, " << either << " i_ files checked");
+}
+
+TEST_CASE("raw control characters inside strings and keys are refused", "[record]") {
+  for (char c : {'\x01', '\t', '\n', '\x1f'}) {
+    std::string value = std::string("{\"messages\":[{\"role\":\"user\",\"content\":\"a") + c + "b\"}]}";
+    CHECK(reason_of(value) == Reason::kInvalidJson);
+    std::string key = std::string("{\"k") + c + "\":1,\"messages\":[{\"role\":\"user\",\"content\":\"a\"}]}";
+    CHECK(reason_of(key) == Reason::kInvalidJson);
+  }
+}
+
+// Differential: validating without decoding must accept and refuse exactly
+// what decoding does, for the same reasons.
+TEST_CASE("validate-only decoding agrees with full decoding", "[record][differential]") {
+  std::vector<std::string> lines = {
+      R"({"messages":[{"role":"user","content":"a\nb \"q\" \u00e9 \ud83d\ude00 \/ \b\f\r\t"}]})",
+      R"({"messages":[{"role":"user","content":"\ud800"}]})",
+      R"({"messages":[{"role":"user","content":"\udc00\ud800"}]})",
+      R"({"messages":[{"role":"user","content":"\ud800\u0041"}]})",
+      R"({"messages":[{"role":"user","content":"\x"}]})",
+      R"({"messages":[{"role":"user","content":"\u12"}]})",
+      R"({"messages":[{"role":"user","content":"\u12G4"}]})",
+      R"({"messages":[{"role":"user","content":"end\\"}]})",
+      R"({"messages":[{"role":"user","content":5}]})",
+      R"({"other":"\n"})",
+      R"({"k\ud800":1,"messages":[{"role":"user","content":"a"}]})",
+  };
+  std::string folder = std::string(AIRLOCK_SHARED_DIR) + "/testvectors/jsontestsuite/test_parsing";
+  for (const auto& entry : std::filesystem::directory_iterator(folder)) lines.push_back(test::read_file(entry.path()));
+  for (const std::string& line : lines) {
+    for (const char* fields : {"chat", "all"}) {
+      Decoded full = decode(line, fields);
+      Decoded quick = decode(line, fields, record::Decoder::Mode::kValidateOnly);
+      INFO(line << " with " << fields);
+      CHECK(full.ok == quick.ok);
+      if (!full.ok && !quick.ok) CHECK(record::reason_code(full.problem.reason) == record::reason_code(quick.problem.reason));
+      CHECK(quick.fields.empty());
+    }
+  }
 }

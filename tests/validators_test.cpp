@@ -119,9 +119,9 @@ TEST_CASE("validators: every validator is findable and accepts or clearly refuse
 TEST_CASE("validators: luhn: payment card test numbers and Wikipedia's example, with lengths", "[validators]") {
   // Card numbers from the test-card tables of Stripe's and PayPal's documentation.
   require_valid("luhn", {"4111111111111111", "5555555555554444", "378282246310005", "6011111111111117",
-                         "4111 1111 1111 1111", "4111-1111-1111-1111", "3782 822463 10005"});
+                         "4111 1111 1111 1111", "4111-1111-1111-1111", "3782 822463 10005", "4111.1111.1111.1111"});
   require_invalid("luhn", {"4111111111111112", "1234567812345678", "4111", "4111 1111 1111 111a", " 4111111111111111",
-                           "4111111111111111-", "4111  1111 1111 1111", "4111.1111.1111.1111",
+                           "4111111111111111-", "4111  1111 1111 1111", "4111..1111.1111.1111", "4111_1111_1111_1111",
                            "41111111111111111111"});  // 20 digits
   // Wikipedia's "Luhn algorithm" example has 11 digits: only with a lengths parameter.
   CHECK_FALSE(check("luhn", "79927398713"));

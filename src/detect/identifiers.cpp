@@ -41,7 +41,7 @@ Status luhn_params(const ValidatorParams& params) {
 
 bool luhn_check(std::string_view value, const ValidatorParams& params) {
   auto lengths = parse_lengths(param_or(params, "lengths", kCardLengths));
-  auto digits = digits_between_separators(value, " -", kMaxLuhnDigits);
+  auto digits = digits_between_separators(value, " -.", kMaxLuhnDigits);
   return lengths && digits && lengths->test(digits->size()) && luhn_holds(*digits);
 }
 

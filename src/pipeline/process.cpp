@@ -64,7 +64,9 @@ class BatchProcessor {
     thread_local std::vector<record::TextField> fields;
     record::Problem problem;
     bool json = !batch_.selector->is_text();
-    if (!decoder.decode(bytes, *batch_.selector, fields, problem)) {
+    // Without stages nobody reads the fields: validating is enough.
+    auto mode = stages_.empty() ? record::Decoder::Mode::kValidateOnly : record::Decoder::Mode::kFields;
+    if (!decoder.decode(bytes, *batch_.selector, fields, problem, mode)) {
       ++batch_.stage_counts[0].quarantined;
       // The record is a JSON object only when it failed on its fields.
       bool is_object = problem.reason == record::Reason::kMissingField ||

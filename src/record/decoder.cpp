@@ -69,25 +69,57 @@ bool has_lone_surrogate(std::string_view token) {
 // True if a JSON string body holds no backslash and no control character,
 // so that it decodes to itself. Eight bytes at a time (SWAR): a byte below
 // 0x20 or equal to '\\' sets its high bit in the mask.
+// True if a JSON string body holds no backslash, so that it decodes to
+// itself: unescaped control characters, the only other thing that would
+// make it differ, are refused by simdjson's first stage for the whole line.
 bool is_plain_string(std::string_view body) {
-  constexpr uint64_t kOnes = 0x0101010101010101ull;
-  constexpr uint64_t kHighs = 0x8080808080808080ull;
-  const char* p = body.data();
-  size_t n = body.size();
-  uint64_t flagged = 0;
-  for (; n >= 8; p += 8, n -= 8) {
-    uint64_t word;
-    std::memcpy(&word, p, 8);
-    uint64_t below_space = (word - kOnes * 0x20) & ~word;
-    uint64_t backslash = word ^ (kOnes * '\\');
-    flagged |= (below_space | ((backslash - kOnes) & ~backslash)) & kHighs;
-    if (flagged) return false;
+  return std::memchr(body.data(), '\\', body.size()) == nullptr;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  c = static_cast<char>(c | 0x20);
+  return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+// The code unit of a \uXXXX escape at body[i] ('\\'), or -1.
+int unicode_escape_at(std::string_view body, size_t i) {
+  if (i + 6 > body.size() || body[i] != '\\' || body[i + 1] != 'u') return -1;
+  int value = 0;
+  for (size_t k = i + 2; k < i + 6; ++k) {
+    int digit = hex_value(body[k]);
+    if (digit < 0) return -1;
+    value = value * 16 + digit;
   }
-  for (; n > 0; ++p, --n) {
-    unsigned char c = static_cast<unsigned char>(*p);
-    flagged |= (c < 0x20) | (c == '\\');
+  return value;
+}
+
+enum class Escapes { kValid, kInvalid, kLoneSurrogate };
+
+// Checks every escape of a string body without decoding it (RFC 8259 §7),
+// for records that only need validating.
+Escapes check_escapes(std::string_view body) {
+  for (size_t i = body.find('\\'); i != std::string_view::npos; i = body.find('\\', i)) {
+    if (i + 1 >= body.size()) return Escapes::kInvalid;
+    switch (body[i + 1]) {
+      case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+        i += 2;
+        continue;
+      case 'u': break;
+      default: return Escapes::kInvalid;
+    }
+    int unit = unicode_escape_at(body, i);
+    if (unit < 0) return Escapes::kInvalid;
+    if (unit >= 0xDC00 && unit <= 0xDFFF) return Escapes::kLoneSurrogate;
+    if (unit >= 0xD800 && unit <= 0xDBFF) {
+      int low = unicode_escape_at(body, i + 6);
+      if (low < 0xDC00 || low > 0xDFFF) return Escapes::kLoneSurrogate;
+      i += 12;
+    } else {
+      i += 6;
+    }
   }
-  return flagged == 0;
+  return Escapes::kValid;
 }
 
 Problem problem_for(simdjson::error_code error) {
@@ -112,6 +144,7 @@ struct Decoder::Impl {
   std::vector<TextField>* fields = nullptr;
   std::string_view line;
   bool matched_any = false;  // some selected path was present (even as null)
+  bool validate_only = false;  // check the record, collect no fields
   // Pointers of the selected fields, one after another; fields view them
   // once the record is done (the string may move while it grows).
   std::string pointers;
@@ -208,6 +241,14 @@ struct Decoder::Impl {
   bool visit_string(od::value& value, bool selected) {
     std::string_view token = value.raw_json_token();
     while (!token.empty() && is_json_space(token.back())) token.remove_suffix(1);
+    if (validate_only) {
+      if (token.size() < 2) return fail(simdjson::STRING_ERROR);
+      switch (check_escapes(token.substr(1, token.size() - 2))) {
+        case Escapes::kValid: return true;
+        case Escapes::kLoneSurrogate: return fail(simdjson::STRING_ERROR, token);
+        case Escapes::kInvalid: return fail(simdjson::STRING_ERROR);
+      }
+    }
     std::string_view text;
     if (token.size() >= 2 && is_plain_string(token.substr(1, token.size() - 2))) {
       // No escape and no control character: the decoded value is the bytes
@@ -366,7 +407,7 @@ Decoder::Decoder() : impl_(std::make_unique<Impl>()) {}
 Decoder::~Decoder() = default;
 
 bool Decoder::decode(std::string_view line, const FieldSelector& selector, std::vector<TextField>& fields,
-                     Problem& problem) {
+                     Problem& problem, Mode mode) {
   fields.clear();
   if (std::memchr(line.data(), '\0', line.size()) != nullptr) {
     problem = {Reason::kNulByte, "the line holds a raw NUL byte"};
@@ -376,6 +417,7 @@ bool Decoder::decode(std::string_view line, const FieldSelector& selector, std::
   impl.selector = &selector;
   impl.fields = &fields;
   impl.line = line;
+  impl.validate_only = mode == Mode::kValidateOnly;
   bool ok = selector.is_text() ? impl.decode_text() : impl.decode_json();
   if (!ok) {
     fields.clear();

@@ -106,11 +106,16 @@ class Decoder {
   Decoder(const Decoder&) = delete;
   Decoder& operator=(const Decoder&) = delete;
 
+  enum class Mode {
+    kFields,        // validate, and return the selected strings decoded
+    kValidateOnly,  // validate only (selected fields must still be present): no copies, no fields
+  };
+
   // Decodes `line` (without its '\n'), followed in memory by at least
   // kReadPadding readable bytes. On success fills `fields` and returns true;
   // otherwise fills `problem`. `fields` views stay valid until the next call.
   bool decode(std::string_view line, const FieldSelector& selector, std::vector<TextField>& fields,
-              Problem& problem);
+              Problem& problem, Mode mode = Mode::kFields);
 
  private:
   struct Impl;

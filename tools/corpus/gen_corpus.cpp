@@ -76,6 +76,19 @@ std::string sensitive(Random& r) {
   }
 }
 
+// Numbers as they occur in ordinary text: years, counts, prices, times,
+// versions, percentages.
+std::string everyday_number(Random& r) {
+  switch (r.below(6)) {
+    case 0: return std::to_string(1990 + r.below(40));
+    case 1: return std::to_string(1 + r.below(999));
+    case 2: return "$" + std::to_string(1 + r.below(500)) + "." + number_string(r, 2);
+    case 3: return std::to_string(1 + r.below(12)) + ":" + number_string(r, 2);
+    case 4: return "v" + std::to_string(r.below(5)) + "." + std::to_string(r.below(20)) + "." + std::to_string(r.below(10));
+    default: return std::to_string(r.below(100)) + "%";
+  }
+}
+
 // A JSON string body (without quotes): words, punctuation, occasional
 // escapes, non-ASCII text and sensitive values.
 std::string sentence_text(Random& r, size_t words) {
@@ -84,6 +97,8 @@ std::string sentence_text(Random& r, size_t words) {
     if (i) s += r.chance(4) ? "\\n" : " ";
     if (r.chance_per_10k(6)) {  // about one record in ten holds a value to find
       s += sensitive(r);
+    } else if (r.chance(3)) {
+      s += everyday_number(r);
     } else if (r.chance(3)) {
       s += r.pick(kUnicode);
     } else if (r.chance(1)) {
