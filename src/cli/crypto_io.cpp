@@ -1,3 +1,4 @@
+// Raw inputs, atomic outputs, key files and passphrase prompts for keygen, seal and open.
 #include "cli/crypto_io.h"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// The ASCII armor: strict PEM, written and read line by line.
 #include "crypto/armor.h"
 
 #include <algorithm>
@@ -27,16 +28,19 @@ Status ArmorWriter::flush_lines(bool force) {
   return s;
 }
 
+void ArmorWriter::start() {
+  if (started_) return;
+  encoded_.append(kArmorBegin).append("\n");
+  started_ = true;
+}
+
 void ArmorWriter::encode_line(const char* data, size_t size) {
   base64_append_padded(reinterpret_cast<const uint8_t*>(data), size, &encoded_);
   encoded_ += '\n';
 }
 
 Status ArmorWriter::write(std::string_view bytes) {
-  if (!started_) {
-    encoded_.append(kArmorBegin).append("\n");
-    started_ = true;
-  }
+  start();
   // Complete a partial line first, then encode whole lines straight from
   // `bytes`, keeping only the remainder (< 48 bytes) for later.
   if (!pending_.empty()) {
@@ -56,10 +60,7 @@ Status ArmorWriter::write(std::string_view bytes) {
 }
 
 Status ArmorWriter::finish() {
-  if (!started_) {
-    encoded_.append(kArmorBegin).append("\n");
-    started_ = true;
-  }
+  start();
   if (!pending_.empty()) {
     encode_line(pending_.data(), pending_.size());
     pending_.clear();

@@ -32,6 +32,7 @@ class ArmorWriter final : public io::ByteSink {
 
  private:
   Status flush_lines(bool force);
+  void start();  // the BEGIN line, once
   void encode_line(const char* data, size_t size);
   io::ByteSink& out_;
   std::string pending_;  // bytes not yet encoded (< 48 after each write)

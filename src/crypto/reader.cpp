@@ -1,3 +1,4 @@
+// BufferedReader: lines, exact reads and peeks over an io::ByteSource.
 #include "crypto/reader.h"
 
 #include <algorithm>
