@@ -3,6 +3,7 @@
 #include <simdjson.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "test_util.h"
@@ -39,6 +40,43 @@ std::string mixed_file(size_t records) {
     }
   }
   return text;
+}
+
+// A key made once for the whole test program: every run encrypts to it.
+struct TestKey {
+  TempDir dir;
+  std::string identity;
+  std::string recipient;
+};
+
+const TestKey& test_key() {
+  static TestKey* key = [] {
+    auto* made = new TestKey();
+    made->identity = made->dir / "key.txt";
+    auto result = run_airlock({"keygen", "-o", made->identity});
+    REQUIRE(result.exit_code == 0);
+    size_t at = result.out.find("age1");
+    REQUIRE(at != std::string::npos);
+    made->recipient = result.out.substr(at, result.out.find_first_of("\r\n", at) - at);
+    return made;
+  }();
+  return *key;
+}
+
+// `airlock run ARGS... -r <test key>`.
+test::ProcessResult airlock_run(std::vector<std::string> args, const std::string& input = "") {
+  args.insert(args.begin(), "run");
+  args.push_back("-r");
+  args.push_back(test_key().recipient);
+  return run_airlock(args, input);
+}
+
+// An output of a run, decrypted with the test key when it is encrypted.
+std::string read_output(const std::string& path) {
+  if (path.size() < 4 || path.compare(path.size() - 4, 4, ".age") != 0) return test::read_file(path);
+  auto opened = run_airlock({"open", "-i", test_key().identity, path});
+  REQUIRE(opened.exit_code == 0);
+  return opened.out;
 }
 
 struct SummaryTotals {
@@ -79,18 +117,18 @@ TEST_CASE("airlock --help, --version and run --help explain themselves", "[cli]"
 
 TEST_CASE("usage errors exit 2 and say what is wrong", "[cli]") {
   TempDir dir;
-  auto unknown = run_airlock({"run", kSample, "--out", dir / "r", "--frobnicate"});
+  auto unknown = airlock_run({kSample, "--out", dir / "r", "--frobnicate"});
   CHECK(unknown.exit_code == 2);
   CHECK_THAT(unknown.err, Catch::Contains("unknown option '--frobnicate'") && Catch::Contains("airlock run --help"));
-  auto no_out = run_airlock({"run", kSample});
+  auto no_out = airlock_run({kSample});
   CHECK(no_out.exit_code == 2);
   CHECK_THAT(no_out.err, Catch::Contains("--out"));
-  auto threads = run_airlock({"run", kSample, "-o", dir / "r", "--threads", "0"});
+  auto threads = airlock_run({kSample, "-o", dir / "r", "--threads", "0"});
   CHECK(threads.exit_code == 2);
-  auto fields = run_airlock({"run", kSample, "-o", dir / "r", "--fields", "content"});
+  auto fields = airlock_run({kSample, "-o", dir / "r", "--fields", "content"});
   CHECK(fields.exit_code == 2);
   CHECK_THAT(fields.err, Catch::Contains("must start with '/'"));
-  auto size = run_airlock({"run", kSample, "-o", dir / "r", "--max-line-bytes", "12Q"});
+  auto size = airlock_run({kSample, "-o", dir / "r", "--max-line-bytes", "12Q"});
   CHECK(size.exit_code == 2);
   auto command = run_airlock({"frob"});
   CHECK(command.exit_code == 2);
@@ -100,11 +138,11 @@ TEST_CASE("usage errors exit 2 and say what is wrong", "[cli]") {
 
 TEST_CASE("the shipped sample runs: good lines pass unchanged, bad ones are quarantined", "[cli]") {
   TempDir dir;
-  auto result = run_airlock({"run", kSample, "--out", dir / "run", "--threads", "2"});
+  auto result = airlock_run({kSample, "--out", dir / "run", "--threads", "2"});
   REQUIRE(result.exit_code == 0);
   CHECK_THAT(result.err, Catch::Contains("fields: chat") && Catch::Contains("quarantined  5"));
 
-  std::string clean = test::read_file(dir / "run/clean.jsonl");
+  std::string clean = read_output(dir / "run/clean.jsonl.age");
   for (const std::string& line : test::split_lines(clean)) {
     CHECK(test::read_file(kSample).find(line + "\n") != std::string::npos);  // byte-identical lines
   }
@@ -114,12 +152,12 @@ TEST_CASE("the shipped sample runs: good lines pass unchanged, bad ones are quar
   CHECK(totals.quarantined == 5);
   CHECK(totals.empty_lines == 1);
   CHECK(totals.reconciled);
-  auto quarantine = test::split_lines(test::read_file(dir / "run/quarantine.jsonl"));
+  auto quarantine = test::split_lines(read_output(dir / "run/quarantine.jsonl.age"));
   REQUIRE(quarantine.size() == 5);
   CHECK_THAT(quarantine[0], Catch::Contains(R"("line":4,"reasons":[{"code":"invalid_json")"));
 
   struct stat st {};
-  for (const char* name : {"clean.jsonl", "quarantine.jsonl", "summary.json"}) {
+  for (const char* name : {"clean.jsonl.age", "quarantine.jsonl.age", "summary.json"}) {
     REQUIRE(::stat((dir / "run/" + name).c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0600);
   }
@@ -133,11 +171,11 @@ TEST_CASE("output is byte-identical for 1, 2 and 8 threads", "[cli]") {
   std::string reference_clean, reference_quarantine;
   for (std::string threads : {"1", "2", "8"}) {
     std::string run = dir / ("run" + threads);
-    auto result = run_airlock({"run", dir / "in.jsonl", "-o", run, "-j", threads, "--batch-bytes", "4K", "-q"});
+    auto result = airlock_run({dir / "in.jsonl", "-o", run, "-j", threads, "--batch-bytes", "4K", "-q"});
     REQUIRE(result.exit_code == 0);
     CHECK(result.err.empty());  // --quiet
-    std::string clean = test::read_file(run + "/clean.jsonl");
-    std::string quarantine = test::read_file(run + "/quarantine.jsonl");
+    std::string clean = read_output(run + "/clean.jsonl.age");
+    std::string quarantine = read_output(run + "/quarantine.jsonl.age");
     if (reference_clean.empty()) {
       reference_clean = clean;
       reference_quarantine = quarantine;
@@ -154,9 +192,9 @@ TEST_CASE("output is byte-identical for 1, 2 and 8 threads", "[cli]") {
 TEST_CASE("every bad line lands in quarantine with its reason, good lines around it pass", "[cli]") {
   TempDir dir;
   test::write_file(dir / "in.jsonl", mixed_file(26) + std::string(300, 'x') + "\n" + chat_line(99));
-  auto result = run_airlock({"run", dir / "in.jsonl", "-o", dir / "run", "--max-line-bytes", "200", "-q"});
+  auto result = airlock_run({dir / "in.jsonl", "-o", dir / "run", "--max-line-bytes", "200", "-q"});
   REQUIRE(result.exit_code == 0);
-  std::string quarantine = test::read_file(dir / "run/quarantine.jsonl");
+  std::string quarantine = read_output(dir / "run/quarantine.jsonl.age");
   for (const char* code : {"invalid_json", "lone_surrogate", "nul_byte", "not_object", "too_large"}) {
     CHECK_THAT(quarantine, Catch::Contains(std::string("\"code\":\"") + code + "\""));
   }
@@ -165,7 +203,7 @@ TEST_CASE("every bad line lands in quarantine with its reason, good lines around
   CHECK(totals.records == 26);  // 26 lines of which 2 blank, plus the long line and the last
   CHECK(totals.quarantined == 9);
   CHECK(totals.clean == 17);
-  std::string clean = test::read_file(dir / "run/clean.jsonl");
+  std::string clean = read_output(dir / "run/clean.jsonl.age");
   CHECK_THAT(clean, Catch::EndsWith(chat_line(99) + "\n"));  // last line had no newline
 }
 
@@ -176,15 +214,15 @@ TEST_CASE("gzip, zstd and standard input are read like plain files", "[cli]") {
   REQUIRE(run_process("gzip", {"-k", dir / "a.jsonl"}).exit_code == 0);
   REQUIRE(run_process("zstd", {"-q", dir / "a.jsonl", "-o", dir / "a.jsonl.zst"}).exit_code == 0);
 
-  auto plain = run_airlock({"run", dir / "a.jsonl", "-o", dir / "plain", "-q"});
-  auto gz = run_airlock({"run", dir / "a.jsonl.gz", "-o", dir / "gz", "-q"});
-  auto zst = run_airlock({"run", dir / "a.jsonl.zst", "-o", dir / "zst", "-q"});
-  auto stdin_run = run_airlock({"run", "-", "-o", dir / "stdin", "-q"}, text);
+  auto plain = airlock_run({dir / "a.jsonl", "-o", dir / "plain", "-q"});
+  auto gz = airlock_run({dir / "a.jsonl.gz", "-o", dir / "gz", "-q"});
+  auto zst = airlock_run({dir / "a.jsonl.zst", "-o", dir / "zst", "-q"});
+  auto stdin_run = airlock_run({"-", "-o", dir / "stdin", "-q"}, text);
   for (const auto* r : {&plain, &gz, &zst, &stdin_run}) REQUIRE(r->exit_code == 0);
-  std::string reference = test::read_file(dir / "plain/clean.jsonl");
-  CHECK(test::read_file(dir / "gz/clean.jsonl") == reference);
-  CHECK(test::read_file(dir / "zst/clean.jsonl") == reference);
-  CHECK(test::read_file(dir / "stdin/clean.jsonl") == reference);
+  std::string reference = read_output(dir / "plain/clean.jsonl.age");
+  CHECK(read_output(dir / "gz/clean.jsonl.age") == reference);
+  CHECK(read_output(dir / "zst/clean.jsonl.age") == reference);
+  CHECK(read_output(dir / "stdin/clean.jsonl.age") == reference);
   CHECK_THAT(test::read_file(dir / "gz/summary.json"), Catch::Contains(R"("compression":"gzip")"));
   CHECK_THAT(test::read_file(dir / "stdin/summary.json"), Catch::Contains(R"("path":"<stdin>")"));
 }
@@ -193,7 +231,7 @@ TEST_CASE("several inputs go to one run directory, with counts per input", "[cli
   TempDir dir;
   test::write_file(dir / "a.jsonl", mixed_file(30));
   test::write_file(dir / "b.txt", "plain text line\nanother\n");
-  auto result = run_airlock({"run", dir / "a.jsonl", dir / "b.txt", "-o", dir / "run"});
+  auto result = airlock_run({dir / "a.jsonl", dir / "b.txt", "-o", dir / "run"});
   REQUIRE(result.exit_code == 0);
   CHECK_THAT(result.err, Catch::Contains("b.txt: fields: text"));
   simdjson::dom::parser parser;
@@ -210,7 +248,7 @@ TEST_CASE("a truncated .gz fails with exit 3 and publishes nothing", "[cli]") {
   REQUIRE(run_process("gzip", {dir / "a.jsonl"}).exit_code == 0);
   std::string compressed = test::read_file(dir / "a.jsonl.gz");
   test::write_file(dir / "cut.jsonl.gz", compressed.substr(0, compressed.size() * 2 / 3));
-  auto result = run_airlock({"run", dir / "cut.jsonl.gz", "-o", dir / "run"});
+  auto result = airlock_run({dir / "cut.jsonl.gz", "-o", dir / "run"});
   CHECK(result.exit_code == 3);
   CHECK_THAT(result.err, Catch::Contains("cut.jsonl.gz") && Catch::Contains("truncated"));
   CHECK(no_outputs(dir, "run"));
@@ -218,7 +256,7 @@ TEST_CASE("a truncated .gz fails with exit 3 and publishes nothing", "[cli]") {
 
 TEST_CASE("a missing input fails with exit 3 before any output exists", "[cli]") {
   TempDir dir;
-  auto result = run_airlock({"run", kSample, dir / "missing.jsonl", "-o", dir / "run"});
+  auto result = airlock_run({kSample, dir / "missing.jsonl", "-o", dir / "run"});
   CHECK(result.exit_code == 3);
   CHECK_THAT(result.err, Catch::Contains("missing.jsonl: cannot open: No such file or directory"));
   CHECK_FALSE(test::exists(dir / "run"));
@@ -227,35 +265,81 @@ TEST_CASE("a missing input fails with exit 3 before any output exists", "[cli]")
 TEST_CASE("an unwritable output folder fails with exit 3", "[cli]") {
   TempDir dir;
   test::write_file(dir / "file", "x");
-  auto result = run_airlock({"run", kSample, "-o", dir / "file/run"});
+  auto result = airlock_run({kSample, "-o", dir / "file/run"});
   CHECK(result.exit_code == 3);
   CHECK_THAT(result.err, Catch::Contains("file"));
 }
 
 TEST_CASE("outputs of an earlier run are kept unless --force, an input is never overwritten", "[cli]") {
   TempDir dir;
-  REQUIRE(run_airlock({"run", kSample, "-o", dir / "run", "-q"}).exit_code == 0);
-  std::string before = test::read_file(dir / "run/clean.jsonl");
-  auto again = run_airlock({"run", kSample, "-o", dir / "run", "-q"});
+  REQUIRE(airlock_run({kSample, "-o", dir / "run", "-q"}).exit_code == 0);
+  std::string before = test::read_file(dir / "run/clean.jsonl.age");
+  auto again = airlock_run({kSample, "-o", dir / "run", "-q"});
   CHECK(again.exit_code == 2);
   CHECK_THAT(again.err, Catch::Contains("already exists") && Catch::Contains("--force"));
-  CHECK(test::read_file(dir / "run/clean.jsonl") == before);
-  CHECK(run_airlock({"run", kSample, "-o", dir / "run", "-q", "--force"}).exit_code == 0);
+  CHECK(test::read_file(dir / "run/clean.jsonl.age") == before);
+  CHECK(airlock_run({kSample, "-o", dir / "run", "-q", "--force"}).exit_code == 0);
 
   std::filesystem::copy_file(kSample, dir / "run/clean.jsonl", std::filesystem::copy_options::overwrite_existing);
-  auto self = run_airlock({"run", dir / "run/clean.jsonl", "-o", dir / "run", "--force"});
+  auto self = airlock_run({dir / "run/clean.jsonl", "-o", dir / "run", "--force"});
   CHECK(self.exit_code == 2);
   CHECK_THAT(self.err, Catch::Contains("is also an input"));
   CHECK(test::read_file(dir / "run/clean.jsonl") == test::read_file(kSample));
 }
 
+TEST_CASE("a run without a recipient does not start and says how to make a key", "[cli][encryption]") {
+  TempDir dir;
+  auto result = run_airlock({"run", kSample, "-o", dir / "run"});
+  CHECK(result.exit_code == 2);
+  CHECK_THAT(result.err, Catch::Contains("no recipient") && Catch::Contains("airlock keygen"));
+  CHECK_FALSE(test::exists(dir / "run"));
+  auto bad = run_airlock({"run", kSample, "-o", dir / "run", "-r", "age1notakey"});
+  CHECK(bad.exit_code == 2);
+  CHECK_FALSE(test::exists(dir / "run"));
+}
+
+TEST_CASE("run outputs are age files any age tool opens; nothing else is left in the folder", "[cli][encryption]") {
+  TempDir dir;
+  auto result = airlock_run({kSample, "-o", dir / "run", "-q"});
+  REQUIRE(result.exit_code == 0);
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir / "run")) names.push_back(entry.path().filename());
+  std::sort(names.begin(), names.end());
+  CHECK(names == std::vector<std::string>{"clean.jsonl.age", "quarantine.jsonl.age", "summary.json"});
+  for (const char* name : {"clean.jsonl.age", "quarantine.jsonl.age"}) {
+    std::string ciphertext = test::read_file(dir / "run/" + name);
+    CHECK(ciphertext.rfind("age-encryption.org/v1\n", 0) == 0);
+    CHECK(ciphertext.find("example.org") == std::string::npos);  // no plaintext inside
+    auto age = run_process("age", {"-d", "-i", test_key().identity, dir / "run/" + name});
+    REQUIRE(age.exit_code == 0);
+    CHECK(age.out == read_output(dir / "run/" + name));
+  }
+  CHECK(test::split_lines(read_output(dir / "run/clean.jsonl.age")).size() == 7);
+  CHECK(test::split_lines(read_output(dir / "run/quarantine.jsonl.age")).size() == 5);
+  CHECK_THAT(test::read_file(dir / "run/summary.json"),
+             Catch::Contains(R"("clean":{"path":"clean.jsonl.age","encrypted":true)"));
+}
+
+TEST_CASE("plaintext output, when asked for, is the clean output only, never the quarantine", "[cli][encryption]") {
+  TempDir dir;
+  REQUIRE(airlock_run({kSample, "-o", dir / "run", "-q"}).exit_code == 0);
+  auto plain = airlock_run({kSample, "-o", dir / "run", "-q", "--force", "--plaintext-output"});
+  REQUIRE(plain.exit_code == 0);
+  CHECK(test::split_lines(test::read_file(dir / "run/clean.jsonl")).size() == 7);
+  CHECK_FALSE(test::exists(dir / "run/clean.jsonl.age"));  // the earlier encrypted one is gone
+  CHECK(test::exists(dir / "run/quarantine.jsonl.age"));
+  CHECK_FALSE(test::exists(dir / "run/quarantine.jsonl"));
+  CHECK_THAT(test::read_file(dir / "run/summary.json"),
+             Catch::Contains(R"("clean":{"path":"clean.jsonl","encrypted":false)"));
+}
+
 TEST_CASE("custom field pointers select what to check", "[cli]") {
   TempDir dir;
   test::write_file(dir / "in.jsonl", "{\"id\":1,\"note\":\"hello\"}\n{\"id\":2}\n{\"id\":3,\"note\":5}\n");
-  auto result = run_airlock({"run", dir / "in.jsonl", "-o", dir / "run", "--fields", "/note", "-q"});
+  auto result = airlock_run({dir / "in.jsonl", "-o", dir / "run", "--fields", "/note", "-q"});
   REQUIRE(result.exit_code == 0);
-  CHECK(test::read_file(dir / "run/clean.jsonl") == "{\"id\":1,\"note\":\"hello\"}\n");
-  std::string quarantine = test::read_file(dir / "run/quarantine.jsonl");
+  CHECK(read_output(dir / "run/clean.jsonl.age") == "{\"id\":1,\"note\":\"hello\"}\n");
+  std::string quarantine = read_output(dir / "run/quarantine.jsonl.age");
   CHECK_THAT(quarantine, Catch::Contains("missing_field") && Catch::Contains("field_type"));
 }
 

@@ -207,4 +207,21 @@ Result<crypto::SecretBytes> read_passphrase(const ParsedArgs& args, bool confirm
   return passphrase_from_terminal(confirm);
 }
 
+Result<std::vector<crypto::Recipient>> read_recipients(const ParsedArgs& args) {
+  std::vector<crypto::Recipient> recipients;
+  for (const std::string& text : args.values("--recipient")) {
+    Result<crypto::Recipient> recipient = crypto::Recipient::parse(text);
+    if (!recipient.ok()) return recipient.error();
+    recipients.push_back(recipient.value());
+  }
+  for (const std::string& path : args.values("--recipients-file")) {
+    Result<crypto::SecretBytes> content = read_key_file(path, KeyFile::kRecipients, false);
+    if (!content.ok()) return content.error();
+    Result<std::vector<crypto::Recipient>> file = crypto::parse_recipients_file(content->view(), path);
+    if (!file.ok()) return file.error();
+    recipients.insert(recipients.end(), file->begin(), file->end());
+  }
+  return recipients;
+}
+
 }  // namespace airlock::cli

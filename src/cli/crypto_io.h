@@ -6,9 +6,11 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 #include "cli/args.h"
+#include "crypto/age.h"
 #include "crypto/keys.h"
 #include "io/io.h"
 
@@ -44,6 +46,10 @@ enum class KeyFile { kRecipients, kIdentities, kPassphrase };
 // group or others give a warning on stderr, or an error with
 // `strict_permissions`.
 Result<crypto::SecretBytes> read_key_file(const std::string& path, KeyFile kind, bool strict_permissions);
+
+// The recipients of -r/--recipient (repeatable) and -R/--recipients-file
+// (repeatable), in order; none is not an error here.
+Result<std::vector<crypto::Recipient>> read_recipients(const ParsedArgs& args);
 
 // The passphrase from --passphrase-file FILE (its first line), from the
 // environment variable named by --passphrase-env, or else typed at the

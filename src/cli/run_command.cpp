@@ -7,6 +7,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/crypto_io.h"
 #include "cli/pipeline_options.h"
 #include "pipeline/pipeline.h"
 
@@ -18,10 +19,15 @@ const char kRunHelp[] = R"(Usage: airlock run INPUT... --out DIR [options]
 Reads JSON Lines (or plain text) records from each INPUT, checks every record,
 and writes a run directory:
 
-  DIR/clean.jsonl       records that passed, in input order
-  DIR/quarantine.jsonl  records that did not, one JSON object a line with the
-                        input file, line number and reasons
-  DIR/summary.json      counts per input that reconcile: records = clean + quarantined
+  DIR/clean.jsonl.age       records that passed, in input order, encrypted
+  DIR/quarantine.jsonl.age  records that did not, one JSON object a line with
+                            the input file, line number and reasons, encrypted
+  DIR/summary.json          counts per input that reconcile:
+                            records = clean + quarantined
+
+Outputs are encrypted in the age v1 format (any age tool, or airlock open,
+decrypts them) to the recipients given with -r / -R. A run without a
+recipient does not start; make a key with `airlock keygen -o key.txt`.
 
 INPUT is a file or - for standard input; gzip (.gz) and zstd (.zst) inputs are
 decompressed transparently (recognised by their content, not their name).
@@ -30,6 +36,12 @@ run succeeds.
 
 Options:
   -o, --out DIR           run directory to create or fill (required)
+  -r, --recipient R       encrypt the outputs to the age recipient R (age1...);
+                          repeatable
+  -R, --recipients-file F encrypt to every recipient in F (one a line, # comments);
+                          repeatable
+  --plaintext-output      write the clean output as DIR/clean.jsonl, unencrypted
+                          (the quarantine is always encrypted)
   -j, --threads N         worker threads (default: number of cores, here %u)
   --fields SPEC           which strings of a record are text to check:
                             auto        (default) pick by the first record's shape
@@ -60,6 +72,7 @@ could not be read (missing file, truncated .gz) or an output not written.
 
 struct RunArgs {
   pipeline::Options options;
+  pipeline::OutputProtection protection;
   std::string out_dir;
   bool force = false;
   bool quiet = false;
@@ -68,7 +81,12 @@ struct RunArgs {
 
 Result<RunArgs> parse_run_args(const std::vector<std::string>& args) {
   std::vector<OptionSpec> specs = pipeline_option_specs();
-  specs.insert(specs.end(), {{"--out", "-o", true}, {"--force", "", false}, {"--quiet", "-q", false},
+  specs.insert(specs.end(), {{"--out", "-o", true},
+                             {"--recipient", "-r", true},
+                             {"--recipients-file", "-R", true},
+                             {"--plaintext-output", "", false},
+                             {"--force", "", false},
+                             {"--quiet", "-q", false},
                              {"--help", "-h", false}});
   Result<ParsedArgs> parsed = parse_args(args, specs);
   if (!parsed.ok()) return parsed.error();
@@ -76,6 +94,16 @@ Result<RunArgs> parse_run_args(const std::vector<std::string>& args) {
   RunArgs run;
   run.help = a.has("--help");
   if (run.help) return run;
+  Result<std::vector<crypto::Recipient>> recipients = read_recipients(a);
+  if (!recipients.ok()) return recipients.error();
+  run.protection.recipients = std::move(recipients.value());
+  run.protection.plaintext_clean = a.has("--plaintext-output");
+  if (run.protection.recipients.empty()) {
+    return usage_error(
+        "no recipient to encrypt the outputs to: the quarantine (and the clean output) hold the data "
+        "being protected.\nMake a key with `airlock keygen -o key.txt`, then run with -r age1... "
+        "(the public key it prints) or -R recipients.txt.");
+  }
   Status options = read_pipeline_options(a, run.options);
   if (!options.ok()) return options.error();
   run.out_dir = a.value("--out");
@@ -124,7 +152,7 @@ int run_command(const std::vector<std::string>& args) {
   Result<pipeline::OpenedInputs> inputs = pipeline::open_inputs(run.options.inputs);
   if (!inputs.ok()) return report_error(inputs.error());
   Result<std::unique_ptr<pipeline::RunDirectory>> dir =
-      pipeline::RunDirectory::create(run.out_dir, run.force, inputs->infos);
+      pipeline::RunDirectory::create(run.out_dir, run.force, inputs->infos, run.protection);
   if (!dir.ok()) return report_error(dir.error());
 
   std::vector<const pipeline::Stage*> stages;  // detection and policy plug in here
@@ -132,6 +160,8 @@ int run_command(const std::vector<std::string>& args) {
       pipeline::run(run.options, std::move(inputs.value()), stages, dir.value()->sinks());
   if (show_progress) std::cerr << "\r\033[K" << std::flush;
   if (!summary.ok()) return report_error(summary.error());
+  summary->clean_file = dir.value()->clean_file();
+  summary->quarantine_file = dir.value()->quarantine_file();
   Status committed = dir.value()->commit(pipeline::summary_json(summary.value(), AIRLOCK_VERSION));
   if (!committed.ok()) return report_error(committed.error());
   if (!run.quiet) std::cerr << pipeline::summary_text(summary.value(), run.out_dir);

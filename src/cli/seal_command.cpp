@@ -81,19 +81,9 @@ bool wants_passphrase(const ParsedArgs& args) {
 }
 
 Result<std::vector<crypto::Recipient>> collect_recipients(const ParsedArgs& args) {
-  std::vector<crypto::Recipient> recipients;
-  for (const std::string& text : args.values("--recipient")) {
-    Result<crypto::Recipient> recipient = crypto::Recipient::parse(text);
-    if (!recipient.ok()) return recipient.error();
-    recipients.push_back(recipient.value());
-  }
-  for (const std::string& path : args.values("--recipients-file")) {
-    Result<crypto::SecretBytes> content = read_key_file(path, KeyFile::kRecipients, false);
-    if (!content.ok()) return content.error();
-    Result<std::vector<crypto::Recipient>> file = crypto::parse_recipients_file(content->view(), path);
-    if (!file.ok()) return file.error();
-    recipients.insert(recipients.end(), file->begin(), file->end());
-  }
+  Result<std::vector<crypto::Recipient>> listed = read_recipients(args);
+  if (!listed.ok()) return listed.error();
+  std::vector<crypto::Recipient> recipients = std::move(listed.value());
   if (wants_passphrase(args)) {
     if (!recipients.empty()) return usage_error("-p cannot be combined with -r or -R");
     Result<uint64_t> work_factor =

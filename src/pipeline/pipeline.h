@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "crypto/age.h"
 #include "io/io.h"
 #include "record/record.h"
 
@@ -99,14 +100,21 @@ struct StageSummary {
   uint64_t quarantined = 0;
 };
 
+struct OutputFile {
+  std::string name;  // in the run directory
+  bool encrypted = false;
+};
+
 struct Summary {
   std::vector<InputSummary> inputs;
   std::vector<StageSummary> stages;  // "decode" first, then the stages given
   Counts totals;
   unsigned threads = 1;
   double seconds = 0;
-  uint64_t clean_bytes = 0;
-  uint64_t quarantine_bytes = 0;
+  uint64_t clean_bytes = 0;       // before encryption
+  uint64_t quarantine_bytes = 0;  // before encryption
+  OutputFile clean_file;          // set by the caller that chose the outputs
+  OutputFile quarantine_file;
 };
 
 struct Sinks {
@@ -133,28 +141,48 @@ Result<Summary> run(const Options& options, OpenedInputs inputs, const std::vect
 std::string summary_json(const Summary& summary, std::string_view version);
 std::string summary_text(const Summary& summary, const std::string& out_dir);
 
-// The run directory of `airlock run`: clean.jsonl, quarantine.jsonl and
+// How a run directory protects its outputs.
+struct OutputProtection {
+  // The quarantine, and the clean output unless `plaintext_clean`, are
+  // encrypted (age v1) to these; there must be at least one.
+  std::vector<crypto::Recipient> recipients;
+  bool plaintext_clean = false;  // only when asked for explicitly
+};
+
+// The run directory of `airlock run`: the clean output, the quarantine and
 // summary.json, written under temporary names and published together by
-// commit(). Refuses an output that would overwrite one of the inputs, and
-// existing outputs unless `force`.
+// commit(). The quarantine is always encrypted, the clean output unless
+// asked otherwise; nothing is ever written in plaintext first. Refuses an
+// output that would overwrite one of the inputs, and existing outputs
+// unless `force`.
 class RunDirectory {
  public:
   static constexpr const char* kClean = "clean.jsonl";
-  static constexpr const char* kQuarantine = "quarantine.jsonl";
+  static constexpr const char* kCleanEncrypted = "clean.jsonl.age";
+  static constexpr const char* kQuarantineEncrypted = "quarantine.jsonl.age";
   static constexpr const char* kSummary = "summary.json";
 
   static Result<std::unique_ptr<RunDirectory>> create(const std::string& path, bool force,
-                                                      const std::vector<io::InputInfo>& inputs);
-  Sinks sinks() { return {clean_.get(), quarantine_.get()}; }
-  // Writes summary.json and publishes all three files.
+                                                      const std::vector<io::InputInfo>& inputs,
+                                                      const OutputProtection& protection);
+  ~RunDirectory();
+  Sinks sinks();
+  // Finishes the encrypted streams, writes summary.json and publishes all.
   Status commit(const std::string& summary_json);
   const std::string& path() const { return path_; }
+  // The names and encryption of the outputs, for the summary.
+  OutputFile clean_file() const;
+  OutputFile quarantine_file() const;
 
  private:
+  RunDirectory() = default;
   std::string path_;
+  bool force_ = false;
   std::unique_ptr<io::AtomicFile> clean_;
   std::unique_ptr<io::AtomicFile> quarantine_;
   std::unique_ptr<io::AtomicFile> summary_;
+  std::unique_ptr<crypto::EncryptingSink> clean_encrypted_;  // null when the clean output is plaintext
+  std::unique_ptr<crypto::EncryptingSink> quarantine_encrypted_;
 };
 
 }  // namespace airlock::pipeline

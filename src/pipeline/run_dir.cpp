@@ -1,6 +1,8 @@
-// The run directory: outputs written under temporary names, published
-// together once the run has succeeded.
+// The run directory: outputs written under temporary names, encrypted as
+// they are written, published together once the run has succeeded.
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 
@@ -8,6 +10,10 @@
 
 namespace airlock::pipeline {
 namespace {
+
+// Every name a run may have written, so that --force leaves no stale one.
+constexpr const char* kAllOutputs[] = {RunDirectory::kClean, RunDirectory::kCleanEncrypted,
+                                       RunDirectory::kQuarantineEncrypted, RunDirectory::kSummary};
 
 Status make_directory(const std::string& path) {
   struct stat st {};
@@ -44,34 +50,69 @@ Status check_output(const std::string& path, bool force, const std::vector<io::I
 }  // namespace
 
 Result<std::unique_ptr<RunDirectory>> RunDirectory::create(const std::string& path, bool force,
-                                                           const std::vector<io::InputInfo>& inputs) {
+                                                           const std::vector<io::InputInfo>& inputs,
+                                                           const OutputProtection& protection) {
   if (path.empty()) return usage_error("--out: a folder is required");
+  if (protection.recipients.empty()) return usage_error("no recipient to encrypt the run's outputs to");
+  for (const char* name : kAllOutputs) {
+    Status checked = check_output(path + "/" + name, force, inputs);
+    if (!checked.ok()) return checked.error();
+  }
   Status made = make_directory(path);
   if (!made.ok()) return made.error();
   std::unique_ptr<RunDirectory> dir(new RunDirectory());
   dir->path_ = path;
+  dir->force_ = force;
   io::AtomicFile::Options options;
   options.mode = 0600;
   options.replace_existing = force;
-  std::unique_ptr<io::AtomicFile>* files[] = {&dir->clean_, &dir->quarantine_, &dir->summary_};
-  const char* names[] = {kClean, kQuarantine, kSummary};
-  for (int i = 0; i < 3; ++i) {
-    Status checked = check_output(path + "/" + names[i], force, inputs);
-    if (!checked.ok()) return checked.error();
-    Result<std::unique_ptr<io::AtomicFile>> file = io::AtomicFile::create(path, names[i], options);
-    if (!file.ok()) return file.error();
-    *files[i] = std::move(file.value());
-  }
+  auto create_file = [&](const char* name, std::unique_ptr<io::AtomicFile>& file) -> Status {
+    Result<std::unique_ptr<io::AtomicFile>> created = io::AtomicFile::create(path, name, options);
+    if (!created.ok()) return created.error();
+    file = std::move(created.value());
+    return ok_status();
+  };
+  auto encrypt_into = [&](io::AtomicFile& file, std::unique_ptr<crypto::EncryptingSink>& sink) -> Status {
+    Result<std::unique_ptr<crypto::EncryptingSink>> created = crypto::EncryptingSink::create(protection.recipients, file);
+    if (!created.ok()) return created.error();
+    sink = std::move(created.value());
+    return ok_status();
+  };
+  Status s = create_file(protection.plaintext_clean ? kClean : kCleanEncrypted, dir->clean_);
+  if (s.ok()) s = create_file(kQuarantineEncrypted, dir->quarantine_);
+  if (s.ok()) s = create_file(kSummary, dir->summary_);
+  if (s.ok() && !protection.plaintext_clean) s = encrypt_into(*dir->clean_, dir->clean_encrypted_);
+  if (s.ok()) s = encrypt_into(*dir->quarantine_, dir->quarantine_encrypted_);
+  if (!s.ok()) return s.error();
   return dir;
 }
 
+RunDirectory::~RunDirectory() = default;
+
+Sinks RunDirectory::sinks() {
+  io::ByteSink* clean = clean_encrypted_ ? static_cast<io::ByteSink*>(clean_encrypted_.get()) : clean_.get();
+  return {clean, quarantine_encrypted_.get()};
+}
+
+OutputFile RunDirectory::clean_file() const {
+  return {clean_encrypted_ ? kCleanEncrypted : kClean, clean_encrypted_ != nullptr};
+}
+OutputFile RunDirectory::quarantine_file() const { return {kQuarantineEncrypted, true}; }
+
 Status RunDirectory::commit(const std::string& summary_json) {
-  Status s = summary_->write(summary_json);
+  // Encrypted streams end with their final chunk (and fsync the file below).
+  Status s = clean_encrypted_ ? clean_encrypted_->finish() : ok_status();
+  if (s.ok()) s = quarantine_encrypted_->finish();
+  if (s.ok()) s = summary_->write(summary_json);
   // The summary goes last: its presence says the run completed.
   for (io::AtomicFile* file : {clean_.get(), quarantine_.get(), summary_.get()}) {
     if (s.ok()) s = file->commit();
   }
-  return s;
+  if (!s.ok() || !force_) return s;
+  // A forced run replaces an earlier one entirely: an earlier clean output
+  // of the other kind (plaintext or encrypted) must not stay beside it.
+  ::unlink((path_ + "/" + (clean_encrypted_ ? kClean : kCleanEncrypted)).c_str());
+  return ok_status();
 }
 
 }  // namespace airlock::pipeline

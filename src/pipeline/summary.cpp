@@ -27,6 +27,14 @@ void append_counts(std::string& out, const Counts& c) {
   out += c.reconciles() ? "true" : "false";
 }
 
+void append_output(std::string& out, const OutputFile& file, uint64_t plaintext_bytes) {
+  out += "{\"path\":";
+  append_json_string_lossless(out, file.name);
+  out += ",\"encrypted\":";
+  out += file.encrypted ? "true" : "false";
+  out += ",\"plaintext_bytes\":" + std::to_string(plaintext_bytes) + "}";
+}
+
 // 1234567 → "1,234,567"
 std::string with_commas(uint64_t n) {
   std::string digits = std::to_string(n);
@@ -76,9 +84,11 @@ std::string summary_json(const Summary& summary, std::string_view version) {
     out += ",\"changed\":" + std::to_string(summary.stages[i].changed);
     out += ",\"quarantined\":" + std::to_string(summary.stages[i].quarantined) + "}";
   }
-  out += "],\"outputs\":{\"clean\":{\"path\":\"" + std::string(RunDirectory::kClean) + "\",\"bytes\":" +
-         std::to_string(summary.clean_bytes) + "},\"quarantine\":{\"path\":\"" + RunDirectory::kQuarantine +
-         "\",\"bytes\":" + std::to_string(summary.quarantine_bytes) + "}}}\n";
+  out += "],\"outputs\":{\"clean\":";
+  append_output(out, summary.clean_file, summary.clean_bytes);
+  out += ",\"quarantine\":";
+  append_output(out, summary.quarantine_file, summary.quarantine_bytes);
+  out += "}}\n";
   return out;
 }
 
@@ -107,8 +117,11 @@ std::string summary_text(const Summary& summary, const std::string& out_dir) {
     out += "  " + input.info.display_name + ": " + with_commas(input.counts.records) + " records, fields " +
            input.fields + (input.bom_stripped ? ", byte-order mark removed" : "") + "\n";
   }
-  out += "  wrote " + out_dir + "/" + RunDirectory::kClean + ", " + out_dir + "/" + RunDirectory::kQuarantine +
-         ", " + out_dir + "/" + RunDirectory::kSummary + "\n";
+  auto describe = [&](const OutputFile& file) {
+    return out_dir + "/" + file.name + (file.encrypted ? " (encrypted)" : " (plaintext)");
+  };
+  out += "  wrote " + describe(summary.clean_file) + ", " + describe(summary.quarantine_file) + ", " + out_dir + "/" +
+         RunDirectory::kSummary + "\n";
   return out;
 }
 
