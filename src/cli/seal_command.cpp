@@ -74,7 +74,7 @@ exists or is the input); 3 the file could not be decrypted (wrong key, corrupted
 or the output not written.
 )";
 
-constexpr size_t kBufferSize = 64 * 1024;
+constexpr size_t kBufferSize = 1024 * 1024;
 
 bool wants_passphrase(const ParsedArgs& args) {
   return args.has("--passphrase") || args.has("--passphrase-file") || args.has("--passphrase-env");
@@ -126,14 +126,29 @@ Result<std::vector<crypto::Identity>> collect_identities(const ParsedArgs& args)
 
 // Copies `source` to `sink` through a buffer that is wiped afterwards
 // (it held plaintext).
+// Copies source to sink in buffers filled as far as the source allows, so
+// that writes are few and large.
 Status pump(io::ByteSource& source, io::ByteSink& sink) {
   crypto::SecretBytes buffer(kBufferSize);
-  for (;;) {
-    Result<size_t> got = source.read(reinterpret_cast<char*>(buffer.data()), buffer.size());
-    if (!got.ok()) return got.error();
-    if (got.value() == 0) return ok_status();
-    if (Status s = sink.write(buffer.view().substr(0, got.value())); !s.ok()) return s;
+  for (bool at_end = false; !at_end;) {
+    size_t filled = 0;
+    while (filled < buffer.size()) {
+      Result<size_t> got = source.read(reinterpret_cast<char*>(buffer.data()) + filled, buffer.size() - filled);
+      if (!got.ok()) {
+        // What was read authenticated: release it as a stream would, then fail.
+        if (filled) (void)sink.write(buffer.view().substr(0, filled));
+        return got.error();
+      }
+      if (got.value() == 0) {
+        at_end = true;
+        break;
+      }
+      filled += got.value();
+    }
+    if (filled == 0) break;
+    if (Status s = sink.write(buffer.view().substr(0, filled)); !s.ok()) return s;
   }
+  return ok_status();
 }
 
 const std::vector<OptionSpec> kCommonOptions = {

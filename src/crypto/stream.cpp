@@ -31,6 +31,7 @@ using internal::kAeadTagSize;
 using internal::kKeySize;
 
 constexpr size_t kChunkSize = 64 * 1024;
+constexpr size_t kSealedBatch = 16;  // sealed chunks per write, and per read of ciphertext
 constexpr size_t kSealedChunkSize = kChunkSize + kAeadTagSize;
 constexpr size_t kPayloadNonceSize = 16;
 constexpr std::string_view kPayloadLabel = "payload";
@@ -60,21 +61,33 @@ struct EncryptingSink::State {
   uint64_t counter = 0;
   Bytes plaintext = Bytes(kChunkSize);  // the chunk being filled, not yet sealed
   size_t plaintext_size = 0;
-  Bytes sealed = Bytes(kSealedChunkSize);
+  // Sealed chunks wait here and go out sixteen at a time: one write per
+  // chunk made the write calls cost more than the encryption.
+  Bytes sealed = Bytes(kSealedBatch * kSealedChunkSize);
+  size_t sealed_size = 0;
   bool closed = false;
 
   ~State() { OPENSSL_cleanse(plaintext.data(), plaintext.size()); }
 
   Status seal_chunk(bool last) {
+    if (sealed_size + kSealedChunkSize > sealed.size()) {
+      if (Status s = flush(); !s.ok()) return s;
+    }
     uint8_t nonce[internal::kAeadNonceSize];
     chunk_nonce(counter++, last, nonce);
-    if (!cipher->seal(nonce, plaintext.data(), plaintext_size, sealed.data())) {
+    if (!cipher->seal(nonce, plaintext.data(), plaintext_size, sealed.data() + sealed_size)) {
       return internal_error("ChaCha20-Poly1305 failed");
     }
-    size_t sealed_size = plaintext_size + kAeadTagSize;
+    sealed_size += plaintext_size + kAeadTagSize;
     OPENSSL_cleanse(plaintext.data(), plaintext_size);
     plaintext_size = 0;
-    return out->write(std::string_view(reinterpret_cast<const char*>(sealed.data()), sealed_size));
+    return last ? flush() : ok_status();
+  }
+
+  Status flush() {
+    Status s = out->write(std::string_view(reinterpret_cast<const char*>(sealed.data()), sealed_size));
+    sealed_size = 0;
+    return s;
   }
 };
 
@@ -316,7 +329,7 @@ Result<std::unique_ptr<DecryptingSource>> DecryptingSource::open(std::unique_ptr
   auto state = std::make_unique<State>();
   state->name = display_name;
   state->raw = std::move(ciphertext);
-  state->raw_reader = std::make_unique<internal::BufferedReader>(*state->raw, kSealedChunkSize);
+  state->raw_reader = std::make_unique<internal::BufferedReader>(*state->raw, kSealedBatch * kSealedChunkSize);
   Result<std::string_view> start = state->raw_reader->peek(internal::kMagicPrefix.size());
   if (!start.ok()) {
     *failure = DecryptFailure::kIo;
