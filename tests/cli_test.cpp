@@ -27,16 +27,25 @@ std::string mixed_file(size_t records) {
   std::string text;
   for (size_t i = 0; i < records; ++i) {
     switch (i % 13) {
-      case 2: text += "{\"messages\":[{\"role\":\"user\",\"content\":\"cut\n"; break;
-      case 4: text += "\n"; break;
-      case 6: text += "{\"messages\":[{\"role\":\"user\",\"content\":\"\\udc00\"}]}\n"; break;
+      case 2:
+        text += "{\"messages\":[{\"role\":\"user\",\"content\":\"cut\n";
+        break;
+      case 4:
+        text += "\n";
+        break;
+      case 6:
+        text += "{\"messages\":[{\"role\":\"user\",\"content\":\"\\udc00\"}]}\n";
+        break;
       case 8: {
         static const char kNulLine[] = "{\"messages\":[{\"role\":\"user\",\"content\":\"nul \0 byte\"}]}\n";
         text += std::string(kNulLine, sizeof kNulLine - 1);
         break;
       }
-      case 10: text += "[\"array\"]\n"; break;
-      default: text += chat_line(i) + "\n";
+      case 10:
+        text += "[\"array\"]\n";
+        break;
+      default:
+        text += chat_line(i) + "\n";
     }
   }
   return text;
@@ -88,8 +97,8 @@ SummaryTotals read_totals(const std::string& path) {
   simdjson::dom::parser parser;
   simdjson::dom::element doc = parser.load(path);
   simdjson::dom::element t = doc["totals"];
-  return {uint64_t(t["lines"]), uint64_t(t["empty_lines"]), uint64_t(t["records"]), uint64_t(t["clean"]),
-          uint64_t(t["quarantined"]), bool(t["reconciled"])};
+  return {uint64_t(t["lines"]), uint64_t(t["empty_lines"]), uint64_t(t["records"]),
+          uint64_t(t["clean"]), uint64_t(t["quarantined"]), bool(t["reconciled"])};
 }
 
 bool no_outputs(const TempDir& dir, const std::string& run) {
@@ -349,10 +358,9 @@ const std::string kTestRules = std::string(AIRLOCK_SOURCE_DIR) + "/fixtures/rule
 
 TEST_CASE("airlock scan writes findings in the documented format, never the value", "[cli][scan]") {
   TempDir dir;
-  test::write_file(dir / "in.jsonl",
-                   R"({"messages":[{"role":"user","content":"Grüße, mail jane.doe@example.org"},)"
-                   R"({"role":"assistant","content":"card 4111 1111 1111 1111 noted"}]})"
-                   "\n{\"messages\":[{\"role\":\"user\",\"content\":\"nothing here\"}]}\nnot json\n");
+  test::write_file(dir / "in.jsonl", R"({"messages":[{"role":"user","content":"Grüße, mail jane.doe@example.org"},)"
+                                     R"({"role":"assistant","content":"card 4111 1111 1111 1111 noted"}]})"
+                                     "\n{\"messages\":[{\"role\":\"user\",\"content\":\"nothing here\"}]}\nnot json\n");
   auto result = run_airlock({"scan", dir / "in.jsonl", "--rules", kTestRules, "--findings", dir / "f.jsonl"});
   REQUIRE(result.exit_code == 0);
   auto lines = test::split_lines(test::read_file(dir / "f.jsonl"));
@@ -399,8 +407,9 @@ TEST_CASE("airlock scan to standard output, as SARIF, and with a minimum score",
 
 TEST_CASE("airlock scan refuses bad rules and options with exit 2", "[cli][scan]") {
   TempDir dir;
-  test::write_file(dir / "bad.yaml", "pack: p\nversion: '1'\nrules:\n  - id: p.x\n    entity: X\n    pattern: '(unclosed'\n"
-                                     "    score: 0.5\n");
+  test::write_file(dir / "bad.yaml",
+                   "pack: p\nversion: '1'\nrules:\n  - id: p.x\n    entity: X\n    pattern: '(unclosed'\n"
+                   "    score: 0.5\n");
   auto bad = run_airlock({"scan", kSample, "--rules", dir / "bad.yaml", "--findings", "-"});
   CHECK(bad.exit_code == 2);
   CHECK_THAT(bad.err, Catch::Contains("bad.yaml:4: rule p.x: pattern rejected by RE2"));
@@ -418,11 +427,12 @@ TEST_CASE("airlock rules list and test", "[cli][rules]") {
   CHECK_THAT(test.out, Catch::Contains("5 rules, 15 examples, 0 failed"));
 
   TempDir dir;
-  test::write_file(dir / "wrong.yaml", "pack: p\nversion: '1'\nrules:\n  - id: p.digits\n    entity: X\n"
-                                       "    pattern: '\\d{4}'\n    score: 0.5\n    examples: {match: [abcd], no_match: ['1234']}\n");
+  test::write_file(dir / "wrong.yaml",
+                   "pack: p\nversion: '1'\nrules:\n  - id: p.digits\n    entity: X\n"
+                   "    pattern: '\\d{4}'\n    score: 0.5\n    examples: {match: [abcd], no_match: ['1234']}\n");
   auto failing = run_airlock({"rules", "test", dir / "wrong.yaml"});
   CHECK(failing.exit_code == 1);
-  CHECK_THAT(failing.out, Catch::Contains("rule p.digits: match example not found: abcd") &&
-                              Catch::Contains("2 failed"));
+  CHECK_THAT(failing.out,
+             Catch::Contains("rule p.digits: match example not found: abcd") && Catch::Contains("2 failed"));
   CHECK(run_airlock({"rules", "frob"}).exit_code == 2);
 }

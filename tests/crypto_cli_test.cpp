@@ -215,8 +215,8 @@ TEST_CASE("crypto cli: passphrases interoperate with age, typed at a terminal", 
 
   SECTION("airlock seal --passphrase-file, age -d") {
     for (bool armor : {false, true}) {
-      std::vector<std::string> seal = {"seal", "--passphrase-file", dir / "pass.txt", "--work-factor",
-                                       kFastWorkFactor, "-o", dir / "sealed.age", dir / "plain"};
+      std::vector<std::string> seal = {"seal", "--passphrase-file", dir / "pass.txt", "--work-factor", kFastWorkFactor,
+                                       "-o",   dir / "sealed.age",  dir / "plain"};
       if (armor) seal.push_back("--armor");
       REQUIRE(run_airlock(seal).exit_code == 0);
       TerminalRun age = run_with_terminal("age", {"-d", dir / "sealed.age"}, "correct horse battery staple",
@@ -233,8 +233,8 @@ TEST_CASE("crypto cli: passphrases interoperate with age, typed at a terminal", 
       TerminalRun age = run_with_terminal("age", args, "correct horse battery staple", dir / "plain", dir / "unused");
       REQUIRE(age.exit_code == 0);
       ::setenv("AIRLOCK_TEST_PASSPHRASE", "correct horse battery staple", 1);
-      ProcessResult opened = run_airlock(
-          {"open", "--passphrase-env", "AIRLOCK_TEST_PASSPHRASE", "-o", dir / "out", dir / "by-age.age"});
+      ProcessResult opened =
+          run_airlock({"open", "--passphrase-env", "AIRLOCK_TEST_PASSPHRASE", "-o", dir / "out", dir / "by-age.age"});
       ::unsetenv("AIRLOCK_TEST_PASSPHRASE");
       CHECK(opened.exit_code == 0);
       CHECK((read_file(dir / "out") == plaintext));
@@ -243,14 +243,14 @@ TEST_CASE("crypto cli: passphrases interoperate with age, typed at a terminal", 
     }
   }
   SECTION("airlock asks at the terminal without echo, twice when sealing") {
-    TerminalRun sealed = run_with_terminal(AIRLOCK_BINARY,
-                                           {"seal", "-p", "--work-factor", kFastWorkFactor, "-o", dir / "t.age"},
-                                           "typed secret", dir / "plain", dir / "unused");
+    TerminalRun sealed =
+        run_with_terminal(AIRLOCK_BINARY, {"seal", "-p", "--work-factor", kFastWorkFactor, "-o", dir / "t.age"},
+                          "typed secret", dir / "plain", dir / "unused");
     CHECK(sealed.exit_code == 0);
     CHECK(sealed.terminal.find("Confirm passphrase") != std::string::npos);
     CHECK(sealed.terminal.find("typed secret") == std::string::npos);  // not echoed
-    TerminalRun opened = run_with_terminal(AIRLOCK_BINARY, {"open", "-p", dir / "t.age"}, "typed secret",
-                                           dir / "empty", dir / "out");
+    TerminalRun opened =
+        run_with_terminal(AIRLOCK_BINARY, {"open", "-p", dir / "t.age"}, "typed secret", dir / "empty", dir / "out");
     CHECK(opened.exit_code == 0);
     CHECK(opened.terminal.find("typed secret") == std::string::npos);
     CHECK((read_file(dir / "out") == plaintext));
@@ -410,7 +410,7 @@ TEST_CASE("crypto cli: usage errors exit 2 and every command explains itself", "
   CHECK(run_airlock({"open", dir / "plain"}).exit_code == 2);
   CHECK(run_airlock({"open", "-i", dir / "missing.txt", dir / "plain"}).exit_code == 2);
   CHECK(run_airlock({"open", "-i", dir / "plain", dir / "plain"}).exit_code == 2);  // not an identity file
-  CHECK(run_airlock({"open", "-p"}).exit_code == 2);  // no terminal, no file, no variable
+  CHECK(run_airlock({"open", "-p"}).exit_code == 2);                                // no terminal, no file, no variable
   CHECK(run_airlock({"open", "-i", key.identity_file, dir / "plain"}).exit_code == 3);  // not an age file
 }
 
@@ -440,7 +440,8 @@ TEST_CASE("crypto cli: identity and passphrase files others can read get a warni
   CHECK(pass_warned.err.find("passphrase file is readable by others (mode 0640)") != std::string::npos);
   CHECK(run_airlock({"open", "--strict-perms", "--passphrase-file", dir / "pass.txt", dir / "p.age"}).exit_code == 2);
   ::chmod((dir / "pass.txt").c_str(), 0600);
-  ProcessResult private_file = run_airlock({"open", "--strict-perms", "--passphrase-file", dir / "pass.txt", dir / "p.age"});
+  ProcessResult private_file =
+      run_airlock({"open", "--strict-perms", "--passphrase-file", dir / "pass.txt", dir / "p.age"});
   CHECK(private_file.exit_code == 0);
   CHECK(private_file.out == "x");
   CHECK(private_file.err.empty());

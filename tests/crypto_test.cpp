@@ -1,6 +1,7 @@
 // Tests for the crypto component: the age test vectors (C2SP/CCTV), HKDF
 // against Wycheproof, the encoders, and round trips and tampering across
 // every chunk boundary.
+#include <simdjson.h>
 #include <zlib.h>
 
 #include <catch2/catch.hpp>
@@ -8,7 +9,6 @@
 #include <iostream>
 #include <map>
 #include <set>
-#include <simdjson.h>
 
 #include "crypto/age.h"
 #include "crypto/encoding.h"
@@ -101,7 +101,8 @@ std::string hex(std::string_view bytes) {
 
 std::string unhex(std::string_view text) {
   std::string out;
-  for (size_t i = 0; i + 1 < text.size(); i += 2) out += static_cast<char>(std::stoi(std::string(text.substr(i, 2)), nullptr, 16));
+  for (size_t i = 0; i + 1 < text.size(); i += 2)
+    out += static_cast<char>(std::stoi(std::string(text.substr(i, 2)), nullptr, 16));
   return out;
 }
 
@@ -297,8 +298,8 @@ TEST_CASE("crypto: base64 round-trips and rejects non-canonical input", "[encodi
   CHECK_FALSE(base64_decode_unpadded("Zm9vYg=="));  // padding where none belongs
   CHECK_FALSE(base64_decode_unpadded("Zm9vY"));     // impossible length
   CHECK_FALSE(base64_decode_unpadded("Zm9v Yg"));
-  CHECK_FALSE(base64_decode_unpadded("Zm9v-g"));    // URL alphabet
-  CHECK_FALSE(base64_decode_padded("Zm9vYg"));      // padding required
+  CHECK_FALSE(base64_decode_unpadded("Zm9v-g"));  // URL alphabet
+  CHECK_FALSE(base64_decode_padded("Zm9vYg"));    // padding required
   CHECK_FALSE(base64_decode_padded("Zm9vYh=="));
   CHECK_FALSE(base64_decode_padded("Zm9=vYg="));
 }
@@ -385,8 +386,8 @@ TEST_CASE("crypto: bad recipients and identities are usage errors that never ech
 TEST_CASE("crypto: identity and recipient files", "[keys]") {
   X25519Identity a = new_identity();
   X25519Identity b = new_identity();
-  std::string ids = "# created by a test\n" + std::string(a.encode().view()) + "\r\n\n" +
-                    std::string(b.encode().view()) + "\n";
+  std::string ids =
+      "# created by a test\n" + std::string(a.encode().view()) + "\r\n\n" + std::string(b.encode().view()) + "\n";
   Result<std::vector<Identity>> identities = parse_identity_file(ids, "ids");
   REQUIRE(identities.ok());
   CHECK(identities->size() == 2);
@@ -528,9 +529,9 @@ TEST_CASE("crypto: tampering with a multi-chunk file is caught after the last go
     expect_failure_after(tampered, 0, DecryptFailure::kPayloadFailure);
   }
   SECTION("truncated at and between chunk boundaries") {
-    for (size_t cut : {payload - 8, payload, payload + 1, payload + 15, payload + 16, payload + 17,
-                       payload + kSealedChunk - 1, payload + kSealedChunk, payload + kSealedChunk + 1,
-                       payload + 2 * kSealedChunk, ciphertext.size() - 1}) {
+    for (size_t cut :
+         {payload - 8, payload, payload + 1, payload + 15, payload + 16, payload + 17, payload + kSealedChunk - 1,
+          payload + kSealedChunk, payload + kSealedChunk + 1, payload + 2 * kSealedChunk, ciphertext.size() - 1}) {
       INFO("cut at " << cut);
       size_t good = cut < payload ? 0 : (cut - payload) / kSealedChunk;
       Opened opened = open(ciphertext.substr(0, cut), identities);

@@ -1,8 +1,9 @@
 // detect: loading rule packs, compiling them, scanning with exact spans.
+#include "detect/detect.h"
+
 #include <catch2/catch.hpp>
 #include <random>
 
-#include "detect/detect.h"
 #include "test_util.h"
 
 using namespace airlock;
@@ -35,8 +36,8 @@ std::vector<Found> scan(const detect::Scanner& scanner, const std::string& text)
   REQUIRE(s.ok());
   std::vector<Found> out;
   for (const auto& f : findings) {
-    out.push_back({scanner.rules()[f.rule].id, text.substr(f.byte_start, f.byte_end - f.byte_start), f.start, f.end,
-                   f.score});
+    out.push_back(
+        {scanner.rules()[f.rule].id, text.substr(f.byte_start, f.byte_end - f.byte_start), f.start, f.end, f.score});
   }
   return out;
 }
@@ -85,8 +86,10 @@ TEST_CASE("a rule pack loads with every field", "[detect]") {
 
 TEST_CASE("malformed packs are refused with file, line, rule and reason", "[detect]") {
   CHECK(load_error(pack_with("")) == "");
-  CHECK_THAT(load_error(pack_with("    colour: red\n")), Catch::Contains("pack.yaml:8: rule p.one: unknown key 'colour'"));
-  CHECK_THAT(load_error(pack_with("    validators: [lunh]\n")), Catch::Contains("rule p.one: unknown validator 'lunh'"));
+  CHECK_THAT(load_error(pack_with("    colour: red\n")),
+             Catch::Contains("pack.yaml:8: rule p.one: unknown key 'colour'"));
+  CHECK_THAT(load_error(pack_with("    validators: [lunh]\n")),
+             Catch::Contains("rule p.one: unknown validator 'lunh'"));
   CHECK_THAT(load_error(pack_with("    validators: [{name: luhn, color: x}]\n")), Catch::Contains("validator luhn"));
   CHECK_THAT(load_error(pack_with("    flags: [sometimes]\n")), Catch::Contains("unknown flag 'sometimes'"));
   CHECK_THAT(load_error(pack_with("    value_group: v\n")), Catch::Contains("value_group 'v' is not a named group"));
@@ -97,8 +100,9 @@ TEST_CASE("malformed packs are refused with file, line, rule and reason", "[dete
   CHECK_THAT(load_error("pack: p\nversion: '1'\nrules:\n  - id: p.bad\n    entity: T\n    pattern: '(?<x'\n"
                         "    score: 0.5\n"),
              Catch::Contains("pack.yaml:4: rule p.bad: pattern rejected by RE2"));
-  CHECK_THAT(load_error("pack: p\nversion: '1'\nrules:\n  - id: p.bad\n    entity: lower\n    pattern: x\n    score: 0.5\n"),
-             Catch::Contains("entity must be upper case"));
+  CHECK_THAT(
+      load_error("pack: p\nversion: '1'\nrules:\n  - id: p.bad\n    entity: lower\n    pattern: x\n    score: 0.5\n"),
+      Catch::Contains("entity must be upper case"));
   CHECK_THAT(load_error("pack: p\nversion: '1'\nrules:\n  - id: p.bad\n    entity: T\n    pattern: x\n    score: 2\n"),
              Catch::Contains("'score' must be a number from 0 to 1"));
   CHECK_THAT(load_error("pack: p\nversion: '1'\nrules:\n  - entity: T\n"), Catch::Contains("a rule needs an 'id'"));
@@ -139,7 +143,7 @@ TEST_CASE("findings carry exact spans in bytes and code points", "[detect]") {
 TEST_CASE("validators, allow lists and value groups decide what is reported", "[detect]") {
   auto scanner = test_scanner();
   CHECK(scan(*scanner, "card 4111 1111 1111 1112").empty());  // fails Luhn
-  CHECK(scan(*scanner, "mail noreply@example.com").empty());   // allowed
+  CHECK(scan(*scanner, "mail noreply@example.com").empty());  // allowed
   auto password = scan(*scanner, "login with password = s3cretValue; ok");
   REQUIRE(password.size() == 1);
   CHECK(password[0].original == "s3cretValue");  // the value, not the keyword
@@ -156,7 +160,7 @@ TEST_CASE("context words raise and negative context lowers the score", "[detect]
   CHECK(scan(*scanner, "card one two three four five six seven 4111 1111 1111 1111")[0].score == Approx(0.6));
   auto with_minimum = test_scanner(0.5);
   CHECK(scan(*with_minimum, "SSN 123-45-6789").size() == 1);  // 0.4 + context
-  CHECK(scan(*with_minimum, "id 123-45-6789").empty());        // 0.4 alone
+  CHECK(scan(*with_minimum, "id 123-45-6789").empty());       // 0.4 alone
 }
 
 TEST_CASE("evasions: fullwidth, zero-width, homoglyphs and [at]/[dot] are found", "[detect]") {
@@ -208,8 +212,9 @@ rules:
 // what each rule alone finds, before overlaps are resolved.
 TEST_CASE("the set prefilter agrees with running every rule alone", "[detect][differential]") {
   auto scanner = test_scanner();
-  const std::vector<std::string> pieces = {"4111", " 1111", "-", "jane", "@", "example", ".org", " [at] ", " [dot] ",
-                                           "password=", "hunter22", "123-45-6789", " card ", " order ", "x", " "};
+  const std::vector<std::string> pieces = {"4111",   " 1111",   "-",       "jane",      "@",        "example",
+                                           ".org",   " [at] ",  " [dot] ", "password=", "hunter22", "123-45-6789",
+                                           " card ", " order ", "x",       " "};
   std::mt19937 random(7);
   for (int round = 0; round < 2000; ++round) {
     std::string text;
@@ -266,7 +271,10 @@ TEST_CASE("evasions mixed with emoji, CJK and combining marks keep exact spans",
   auto scanner = test_scanner();
   std::string zwj = "\xE2\x80\x8D", emoji = "\xF0\x9F\x98\x80", cjk = "\xE6\x9D\xB1\xE4\xBA\xAC";
   std::string combining = "e\xCC\x81";  // e + combining acute, composes to é
-  std::string value = "j\xD0\xB0" "ne" + zwj + ".doe@ex\xEF\xBD\x81mple.org";  // Cyrillic а, fullwidth ａ
+  std::string value =
+      "j\xD0\xB0"
+      "ne" +
+      zwj + ".doe@ex\xEF\xBD\x81mple.org";  // Cyrillic а, fullwidth ａ
   std::string text = cjk + emoji + " caf" + combining + " " + value + " " + emoji + cjk;
   auto found = scan(*scanner, text);
   REQUIRE(found.size() == 1);
@@ -275,7 +283,10 @@ TEST_CASE("evasions mixed with emoji, CJK and combining marks keep exact spans",
   CHECK(found[0].start == 10);
   CHECK(found[0].end == 10 + 21);
 
-  std::string card = "\xEF\xBC\x94" "111" + zwj + " 1111 " + emoji;  // an emoji cuts the number: no card
+  std::string card =
+      "\xEF\xBC\x94"
+      "111" +
+      zwj + " 1111 " + emoji;  // an emoji cuts the number: no card
   CHECK(scan(*scanner, "card " + card + " 1111 1111").empty());
 }
 

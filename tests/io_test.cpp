@@ -1,11 +1,12 @@
 // io: sources (plain, gzip, zstd, stdin) and atomically published files.
+#include "io/io.h"
+
 #include <sys/stat.h>
 #include <zlib.h>
 #include <zstd.h>
 
 #include <catch2/catch.hpp>
 
-#include "io/io.h"
 #include "test_util.h"
 
 using namespace airlock;

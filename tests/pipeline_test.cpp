@@ -1,9 +1,10 @@
 // pipeline: batching, ordering across threads, stages, failures, counts.
+#include "pipeline/pipeline.h"
+
 #include <catch2/catch.hpp>
 
 #include "io/io.h"
 #include "pipeline/batch.h"
-#include "pipeline/pipeline.h"
 #include "test_util.h"
 
 using namespace airlock;
@@ -18,8 +19,7 @@ struct SeenLine {
   std::string bytes;  // or "<oversize LENGTH>"
 };
 
-std::vector<SeenLine> batch_lines(const std::string& input, size_t batch_bytes, size_t max_line,
-                                  bool* bom = nullptr) {
+std::vector<SeenLine> batch_lines(const std::string& input, size_t batch_bytes, size_t max_line, bool* bom = nullptr) {
   auto source = io::memory_source(input);
   LineBatcher batcher(*source, batch_bytes, max_line);
   std::vector<SeenLine> seen;
@@ -30,8 +30,9 @@ std::vector<SeenLine> batch_lines(const std::string& input, size_t batch_bytes, 
     const Batch& batch = *next.value();
     for (const pipeline::LineRef& line : batch.lines) {
       if (line.oversize >= 0) {
-        seen.push_back({line.number, line.file_offset,
-                        "<oversize " + std::to_string(batch.oversize[static_cast<size_t>(line.oversize)].length) + ">"});
+        seen.push_back(
+            {line.number, line.file_offset,
+             "<oversize " + std::to_string(batch.oversize[static_cast<size_t>(line.oversize)].length) + ">"});
       } else {
         seen.push_back({line.number, line.file_offset, std::string(batch.data.data() + line.begin, line.length)});
       }
@@ -137,10 +138,17 @@ std::string mixed_input(size_t records) {
   std::string text;
   for (size_t i = 0; i < records; ++i) {
     switch (i % 11) {
-      case 3: text += "{\"messages\":[{\"role\":\"user\",\"content\":\"broken\n"; break;
-      case 5: text += "\n"; break;
-      case 7: text += "{\"messages\":[{\"role\":\"user\",\"content\":\"bad \xFF\"}]}\n"; break;
-      default: text += chat_line(i) + "\n";
+      case 3:
+        text += "{\"messages\":[{\"role\":\"user\",\"content\":\"broken\n";
+        break;
+      case 5:
+        text += "\n";
+        break;
+      case 7:
+        text += "{\"messages\":[{\"role\":\"user\",\"content\":\"bad \xFF\"}]}\n";
+        break;
+      default:
+        text += chat_line(i) + "\n";
     }
   }
   return text;
@@ -188,7 +196,15 @@ class FailingStage : public pipeline::Stage {
 
 TEST_CASE("batches frame lines on \\n at every batch size, with numbers and offsets", "[pipeline]") {
   std::vector<std::string> inputs = {
-      "", "\n", "a", "a\n", "a\nb", "a\nb\n", "\n\n\n", "a\r\nb\r\n", "line one\nline two\n\nlast without newline",
+      "",
+      "\n",
+      "a",
+      "a\n",
+      "a\nb",
+      "a\nb\n",
+      "\n\n\n",
+      "a\r\nb\r\n",
+      "line one\nline two\n\nlast without newline",
       std::string(100, 'x') + "\n" + std::string(3, 'y'),
   };
   for (const std::string& input : inputs) {
@@ -317,8 +333,9 @@ TEST_CASE("quarantine entries name the source and line, never losing the record"
   RunOutput out = run_memory({input}, options);
   auto lines = test::split_lines(out.quarantine);
   REQUIRE(lines.size() == 4);
-  CHECK(lines[0] ==
-        R"x({"source":"input0.jsonl","line":1,"reasons":[{"code":"missing_field","detail":"none of the selected fields is present: chat (/messages/*/content, /messages/*/content/*/text, /messages/*/tool_calls/*/function/arguments)"}],"record":{"a":1}})x");
+  CHECK(
+      lines[0] ==
+      R"x({"source":"input0.jsonl","line":1,"reasons":[{"code":"missing_field","detail":"none of the selected fields is present: chat (/messages/*/content, /messages/*/content/*/text, /messages/*/tool_calls/*/function/arguments)"}],"record":{"a":1}})x");
   CHECK_THAT(lines[1], Catch::Contains(R"("line":2,"reasons":[{"code":"invalid_utf8")") &&
                            Catch::Contains(R"("raw":"not json \udcff")"));
   CHECK_THAT(lines[2], Catch::Contains(R"("code":"not_object")") && Catch::Contains(R"("raw":"[1]")"));

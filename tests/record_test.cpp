@@ -1,8 +1,9 @@
 // record: decoding and validating lines, selecting fields, splicing.
+#include "record/record.h"
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 
-#include "record/record.h"
 #include "test_util.h"
 
 using namespace airlock;
@@ -98,8 +99,8 @@ TEST_CASE("records without the selected fields, or with the wrong types, are ref
 }
 
 TEST_CASE("invalid JSON, non-objects and trailing content are told apart", "[record]") {
-  for (std::string bad : {R"({"a":)", R"({"a" 1})", R"({'a':1})", R"({"a":1,})", R"({"a":tru})",
-                          R"({"a":01})", R"({"a":"\x"})", R"({"a":1}})", R"({"a":1} x)", "not json", "{"}) {
+  for (std::string bad : {R"({"a":)", R"({"a" 1})", R"({'a':1})", R"({"a":1,})", R"({"a":tru})", R"({"a":01})",
+                          R"({"a":"\x"})", R"({"a":1}})", R"({"a":1} x)", "not json", "{"}) {
     INFO(bad);
     CHECK(reason_of(bad, "all") == Reason::kInvalidJson);
   }
@@ -110,10 +111,10 @@ TEST_CASE("invalid JSON, non-objects and trailing content are told apart", "[rec
 }
 
 TEST_CASE("ill-formed UTF-8 is refused, including overlongs and encoded surrogates", "[record]") {
-  for (std::string bytes : {std::string("\xC0\xAF"), std::string("\xC0\x80"), std::string("\xED\xA0\x80"),
-                            std::string("\xF5\x80\x80\x80"), std::string("\xFF"), std::string("\x80"),
-                            std::string("\xE2\x82"), std::string("\xF4\x90\x80\x80"),
-                            std::string("\xF8\x88\x80\x80\x80")}) {
+  for (std::string bytes :
+       {std::string("\xC0\xAF"), std::string("\xC0\x80"), std::string("\xED\xA0\x80"), std::string("\xF5\x80\x80\x80"),
+        std::string("\xFF"), std::string("\x80"), std::string("\xE2\x82"), std::string("\xF4\x90\x80\x80"),
+        std::string("\xF8\x88\x80\x80\x80")}) {
     std::string line = "{\"messages\":[{\"role\":\"user\",\"content\":\"a" + bytes + "b\"}]}";
     CHECK(reason_of(line) == Reason::kInvalidUtf8);
     CHECK(reason_of("a" + bytes, "text") == Reason::kInvalidUtf8);
@@ -121,8 +122,8 @@ TEST_CASE("ill-formed UTF-8 is refused, including overlongs and encoded surrogat
 }
 
 TEST_CASE("lone surrogate escapes are refused in either order, pairs decode", "[record]") {
-  for (std::string escape : {R"(\ud800)", R"(\udc00)", R"(\udc00\ud800)", R"(\ud800x)", R"(\ud800\u0041)",
-                             R"(\uD800\uD800)"}) {
+  for (std::string escape :
+       {R"(\ud800)", R"(\udc00)", R"(\udc00\ud800)", R"(\ud800x)", R"(\ud800\u0041)", R"(\uD800\uD800)"}) {
     INFO(escape);
     CHECK(reason_of(R"({"messages":[{"role":"user","content":"a)" + escape + R"("}]})") == Reason::kLoneSurrogate);
     CHECK(reason_of(R"({"k)" + escape + R"(":1,"messages":[{"role":"user","content":"a"}]})") ==
@@ -208,7 +209,8 @@ TEST_CASE("splicing changes only the replaced strings, re-escaped", "[record]") 
   d.fields[0].replacement = "new \"q\" \\ \n\t\x01 é";
   std::string out;
   record::splice(line, true, d.fields, out);
-  CHECK(out == R"({"messages":[{"role":"user","content":"new \"q\" \\ \n\t\u0001 é"},{"role":"user","content":"keep"}]})");
+  CHECK(out ==
+        R"({"messages":[{"role":"user","content":"new \"q\" \\ \n\t\u0001 é"},{"role":"user","content":"keep"}]})");
 }
 
 TEST_CASE("splicing a text line keeps it one line", "[record]") {
@@ -297,7 +299,8 @@ TEST_CASE("validate-only decoding agrees with full decoding", "[record][differen
       Decoded quick = decode(line, fields, record::Decoder::Mode::kValidateOnly);
       INFO(line << " with " << fields);
       CHECK(full.ok == quick.ok);
-      if (!full.ok && !quick.ok) CHECK(record::reason_code(full.problem.reason) == record::reason_code(quick.problem.reason));
+      if (!full.ok && !quick.ok)
+        CHECK(record::reason_code(full.problem.reason) == record::reason_code(quick.problem.reason));
       CHECK(quick.fields.empty());
     }
   }

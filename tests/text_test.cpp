@@ -1,9 +1,10 @@
 // text: the normalised view and its map back to original bytes.
-#include <catch2/catch.hpp>
-#include <random>
+#include "text/text.h"
+
 #include <unicode/uchar.h>
 
-#include "text/text.h"
+#include <catch2/catch.hpp>
+#include <random>
 
 using namespace airlock;
 
@@ -70,7 +71,9 @@ TEST_CASE("zero-width characters inside a value are dropped from the view and ke
 }
 
 TEST_CASE("Cyrillic and Greek lookalikes are folded to Latin", "[text]") {
-  View v = normalize("\xD0\xB0" "dmin@ex\xD0\xB0mple.c\xD0\xBEm");  // а, а, о are Cyrillic
+  View v = normalize(
+      "\xD0\xB0"
+      "dmin@ex\xD0\xB0mple.c\xD0\xBEm");  // а, а, о are Cyrillic
   CHECK(v.view() == "admin@example.com");
   CHECK(v.original_of("admin@example.com") == v.original);
   View greek = normalize("\xCE\x91\xCE\x9A\xCE\x99\xCE\x91");  // ΑΚΙΑ in Greek capitals
@@ -118,11 +121,27 @@ TEST_CASE("code point offsets from byte offsets", "[text]") {
 // view, the mapped original span sits on code point boundaries and its own
 // view contains the view span.
 TEST_CASE("mapped spans land on code point boundaries and cover the match", "[text][property]") {
-  const std::vector<std::string> pieces = {
-      "a", "7", "@", ".", " ", "-", "\xEF\xBC\x97" /* ７ */, "\xEF\xBC\xA1" /* Ａ */, "\xE2\x80\x8B" /* ZWSP */,
-      "\xE2\x80\x8D" /* ZWJ */, "\xC2\xAD" /* soft hyphen */, "\xD0\xB0" /* Cyrillic а */, "\xCC\x81" /* combining acute */,
-      "e", "\xEF\xAC\x81" /* ﬁ */, "\xF0\x9F\x98\x80" /* 😀 */, "\xE6\x9D\xB1" /* 東 */, "\xE2\x80\xAE" /* RLO */,
-      "\xE2\x91\xA0" /* ① */, "\xC3\xA9" /* é */, "\xEF\xB9\xAB" /* small @ */};
+  const std::vector<std::string> pieces = {"a",
+                                           "7",
+                                           "@",
+                                           ".",
+                                           " ",
+                                           "-",
+                                           "\xEF\xBC\x97" /* ７ */,
+                                           "\xEF\xBC\xA1" /* Ａ */,
+                                           "\xE2\x80\x8B" /* ZWSP */,
+                                           "\xE2\x80\x8D" /* ZWJ */,
+                                           "\xC2\xAD" /* soft hyphen */,
+                                           "\xD0\xB0" /* Cyrillic а */,
+                                           "\xCC\x81" /* combining acute */,
+                                           "e",
+                                           "\xEF\xAC\x81" /* ﬁ */,
+                                           "\xF0\x9F\x98\x80" /* 😀 */,
+                                           "\xE6\x9D\xB1" /* 東 */,
+                                           "\xE2\x80\xAE" /* RLO */,
+                                           "\xE2\x91\xA0" /* ① */,
+                                           "\xC3\xA9" /* é */,
+                                           "\xEF\xB9\xAB" /* small @ */};
   std::mt19937 random(20261125);
   for (int round = 0; round < 300; ++round) {
     std::string original;

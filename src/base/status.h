@@ -15,10 +15,10 @@
 namespace airlock {
 
 enum class ErrorKind {
-  kUsage,   // bad command line or configuration: exit 2
-  kInput,   // an input could not be read or decoded as a whole: exit 3
-  kIo,      // writing or publishing an output failed: exit 3
-  kInternal // a broken invariant (counts that do not reconcile): exit 3
+  kUsage,    // bad command line or configuration: exit 2
+  kInput,    // an input could not be read or decoded as a whole: exit 3
+  kIo,       // writing or publishing an output failed: exit 3
+  kInternal  // a broken invariant (counts that do not reconcile): exit 3
 };
 
 struct Error {
@@ -31,9 +31,7 @@ struct Error {
 inline Error usage_error(std::string message) { return {ErrorKind::kUsage, std::move(message)}; }
 inline Error input_error(std::string message) { return {ErrorKind::kInput, std::move(message)}; }
 inline Error io_error(std::string message) { return {ErrorKind::kIo, std::move(message)}; }
-inline Error internal_error(std::string message) {
-  return {ErrorKind::kInternal, std::move(message)};
-}
+inline Error internal_error(std::string message) { return {ErrorKind::kInternal, std::move(message)}; }
 
 // A value or an error. Deliberately small: ok(), value(), error(), and
 // implicit construction from either side.

@@ -72,8 +72,8 @@ Result<uint64_t> parse_number(std::string_view text, std::string_view option, ui
     return usage_error(std::string(option) + ": '" + std::string(text) + "' is not a whole number");
   }
   if (value < min || value > max) {
-    return usage_error(std::string(option) + ": " + std::to_string(value) + " is out of range (" +
-                       std::to_string(min) + " to " + std::to_string(max) + ")");
+    return usage_error(std::string(option) + ": " + std::to_string(value) + " is out of range (" + std::to_string(min) +
+                       " to " + std::to_string(max) + ")");
   }
   return value;
 }
@@ -83,10 +83,20 @@ Result<uint64_t> parse_size(std::string_view text, std::string_view option) {
   std::string_view digits = text;
   if (!digits.empty()) {
     switch (digits.back()) {
-      case 'K': case 'k': multiplier = uint64_t{1} << 10; break;
-      case 'M': case 'm': multiplier = uint64_t{1} << 20; break;
-      case 'G': case 'g': multiplier = uint64_t{1} << 30; break;
-      default: break;
+      case 'K':
+      case 'k':
+        multiplier = uint64_t{1} << 10;
+        break;
+      case 'M':
+      case 'm':
+        multiplier = uint64_t{1} << 20;
+        break;
+      case 'G':
+      case 'g':
+        multiplier = uint64_t{1} << 30;
+        break;
+      default:
+        break;
     }
     if (multiplier != 1) digits.remove_suffix(1);
   }

@@ -93,8 +93,10 @@ Result<crypto::SecretBytes> passphrase_from_terminal(bool confirm) {
   Result<crypto::SecretBytes> first = prompt_hidden(tty, "Enter passphrase: ");
   if (first.ok() && confirm) {
     Result<crypto::SecretBytes> second = prompt_hidden(tty, "Confirm passphrase: ");
-    if (!second.ok()) first = second.error();
-    else if (!first->equals(second.value())) first = usage_error("the passphrases do not match");
+    if (!second.ok())
+      first = second.error();
+    else if (!first->equals(second.value()))
+      first = usage_error("the passphrases do not match");
   }
   ::close(tty);
   return first;

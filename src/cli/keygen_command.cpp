@@ -46,7 +46,8 @@ std::string utc_timestamp() {
 }  // namespace
 
 int keygen_command(const std::vector<std::string>& args) {
-  Result<ParsedArgs> parsed = parse_args(args, {{"--output", "-o", true}, {"--force", "", false}, {"--help", "-h", false}});
+  Result<ParsedArgs> parsed =
+      parse_args(args, {{"--output", "-o", true}, {"--force", "", false}, {"--help", "-h", false}});
   if (!parsed.ok()) return report_usage_error("keygen", parsed.error());
   if (parsed->has("--help")) {
     std::cout << kKeygenHelp;

@@ -5,7 +5,8 @@
 namespace airlock::cli {
 
 std::vector<OptionSpec> pipeline_option_specs() {
-  return {{"--threads", "-j", true}, {"--fields", "", true}, {"--max-line-bytes", "", true}, {"--batch-bytes", "", true}};
+  return {
+      {"--threads", "-j", true}, {"--fields", "", true}, {"--max-line-bytes", "", true}, {"--batch-bytes", "", true}};
 }
 
 Status read_pipeline_options(const ParsedArgs& a, pipeline::Options& options) {
@@ -19,8 +20,8 @@ Status read_pipeline_options(const ParsedArgs& a, pipeline::Options& options) {
     options.threads = static_cast<unsigned>(n.value());
   }
   // --batch-bytes is for tests and tuning: small batches put records across batch edges.
-  for (auto [name, target] : {std::pair{"--max-line-bytes", &options.max_line_bytes},
-                              std::pair{"--batch-bytes", &options.batch_bytes}}) {
+  for (auto [name, target] :
+       {std::pair{"--max-line-bytes", &options.max_line_bytes}, std::pair{"--batch-bytes", &options.batch_bytes}}) {
     if (!a.has(name)) continue;
     Result<uint64_t> n = parse_size(a.value(name), name);
     if (!n.ok()) return n.error();

@@ -234,8 +234,7 @@ int rules_command(const std::vector<std::string>& args) {
                 failure.rule->id.c_str(), failure.should_match ? "match" : "no_match",
                 failure.should_match ? "found" : "clean", failure.example.c_str());
   }
-  std::printf("%zu rules, %zu examples, %zu failed\n", scanner.value()->rules().size(), examples,
-              failures->size());
+  std::printf("%zu rules, %zu examples, %zu failed\n", scanner.value()->rules().size(), examples, failures->size());
   return failures->empty() ? 0 : 1;
 }
 

@@ -112,8 +112,8 @@ Result<std::vector<crypto::Identity>> collect_identities(const ParsedArgs& args)
   }
   if (wants_passphrase(args)) {
     Result<uint64_t> max_work_factor =
-        parse_number(args.value("--max-work-factor", std::to_string(crypto::kMaxScryptWorkFactor)),
-                     "--max-work-factor", 1, crypto::kMaxScryptWorkFactor);
+        parse_number(args.value("--max-work-factor", std::to_string(crypto::kMaxScryptWorkFactor)), "--max-work-factor",
+                     1, crypto::kMaxScryptWorkFactor);
     if (!max_work_factor.ok()) return max_work_factor.error();
     Result<crypto::SecretBytes> passphrase = read_passphrase(args, false);
     if (!passphrase.ok()) return passphrase.error();
@@ -179,8 +179,8 @@ std::optional<CommandLine> parse_command_line(const std::string& command, const 
   }
   const std::vector<std::string>& files = parsed->positionals();
   if (files.size() > 1) {
-    *exit_code = report_usage_error(command, usage_error("one input file at most (got " +
-                                                         std::to_string(files.size()) + ")"));
+    *exit_code =
+        report_usage_error(command, usage_error("one input file at most (got " + std::to_string(files.size()) + ")"));
     return std::nullopt;
   }
   std::string input = files.empty() ? std::string("-") : files[0];
@@ -191,10 +191,12 @@ std::optional<CommandLine> parse_command_line(const std::string& command, const 
 
 int seal_command(const std::vector<std::string>& args) {
   int exit_code = 0;
-  std::optional<CommandLine> line = parse_command_line(
-      "seal", args, {{"--recipient", "-r", true}, {"--recipients-file", "-R", true}, {"--work-factor", "", true},
-                     {"--armor", "-a", false}},
-      kSealHelp, &exit_code);
+  std::optional<CommandLine> line = parse_command_line("seal", args,
+                                                       {{"--recipient", "-r", true},
+                                                        {"--recipients-file", "-R", true},
+                                                        {"--work-factor", "", true},
+                                                        {"--armor", "-a", false}},
+                                                       kSealHelp, &exit_code);
   if (!line) return exit_code;
   const ParsedArgs& parsed = line->args;
   Result<std::vector<crypto::Recipient>> recipients = collect_recipients(parsed);

@@ -131,12 +131,12 @@ class EncryptingSink final : public io::ByteSink {
 // Why a decryption failed, for callers and tests that must tell them apart.
 enum class DecryptFailure {
   kNone,
-  kNoMatch,        // no identity opens any stanza (message says when the type is unsupported)
-  kHeaderFailure,  // malformed header, unsupported version, bad stanza, refused work factor
-  kHmacFailure,    // the header MAC does not verify: the header was changed
-  kPayloadFailure, // a chunk did not authenticate, truncation, trailing data
-  kArmorFailure,   // malformed ASCII armor
-  kIo,             // reading the input failed
+  kNoMatch,         // no identity opens any stanza (message says when the type is unsupported)
+  kHeaderFailure,   // malformed header, unsupported version, bad stanza, refused work factor
+  kHmacFailure,     // the header MAC does not verify: the header was changed
+  kPayloadFailure,  // a chunk did not authenticate, truncation, trailing data
+  kArmorFailure,    // malformed ASCII armor
+  kIo,              // reading the input failed
 };
 
 // Decrypts an age file (binary or armored, recognised by its first bytes)

@@ -12,8 +12,7 @@
 namespace airlock::crypto::internal {
 namespace {
 
-constexpr char kBase64Alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr char kBase64Alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 // Maps a character to its 6-bit value, or -1.
 constexpr std::array<int8_t, 256> make_base64_table() {

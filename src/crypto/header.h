@@ -36,7 +36,7 @@ constexpr std::string_view kMagicPrefix = "age-encryption.org/";
 constexpr size_t kFileKeySize = 16;
 constexpr size_t kWrappedKeySize = kFileKeySize + kAeadTagSize;
 constexpr size_t kBodyColumns = 64;
-constexpr size_t kMaxHeaderLine = 64 * 1024;   // a hostile header cannot make us buffer more
+constexpr size_t kMaxHeaderLine = 64 * 1024;  // a hostile header cannot make us buffer more
 constexpr size_t kMaxHeaderSize = 1024 * 1024;
 constexpr std::string_view kHybridType = "mlkem768x25519";
 

@@ -1,4 +1,6 @@
 // Key types, their text forms, and recipients / identity files.
+#include "crypto/keys.h"
+
 #include <openssl/crypto.h>
 
 #include <algorithm>
@@ -7,7 +9,6 @@
 #include "crypto/age.h"
 #include "crypto/encoding.h"
 #include "crypto/header.h"
-#include "crypto/keys.h"
 #include "crypto/primitives.h"
 
 namespace airlock::crypto {
@@ -78,8 +79,9 @@ Result<X25519Recipient> X25519Recipient::parse(std::string_view text) {
     if (decoded) OPENSSL_cleanse(decoded->data.data(), decoded->data.size());
     // A secret key pasted where a recipient belongs must not reach a log.
     if (to_upper(std::string(text.substr(0, 14))) == "AGE-SECRET-KEY") {
-      return usage_error("a secret key (AGE-SECRET-KEY-…) was given where a recipient belongs; use its public key "
-                         "(age1…, printed by airlock keygen)");
+      return usage_error(
+          "a secret key (AGE-SECRET-KEY-…) was given where a recipient belongs; use its public key "
+          "(age1…, printed by airlock keygen)");
     }
     std::string reason = unsupported_recipient_reason(text);
     if (!reason.empty()) return usage_error("recipient '" + std::string(text) + "': " + reason);

@@ -34,8 +34,8 @@ Status random_bytes(uint8_t* out, size_t size) {
   return ok_status();
 }
 
-Status hkdf_sha256(const uint8_t* ikm, size_t ikm_size, const uint8_t* salt, size_t salt_size,
-                   std::string_view info, uint8_t* out, size_t out_size) {
+Status hkdf_sha256(const uint8_t* ikm, size_t ikm_size, const uint8_t* salt, size_t salt_size, std::string_view info,
+                   uint8_t* out, size_t out_size) {
   if (out_size == 0 || out_size > 255 * kSha256Size) return internal_error("HKDF output size out of range");
   EVP_KDF* kdf = EVP_KDF_fetch(nullptr, "HKDF", nullptr);
   EVP_KDF_CTX* ctx = kdf ? EVP_KDF_CTX_new(kdf) : nullptr;
@@ -48,8 +48,8 @@ Status hkdf_sha256(const uint8_t* ikm, size_t ikm_size, const uint8_t* salt, siz
   OSSL_PARAM params[5];
   size_t n = 0;
   params[n++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0);
-  params[n++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, ikm_size ? const_cast<uint8_t*>(ikm) : &empty,
-                                                  ikm_size);
+  params[n++] =
+      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, ikm_size ? const_cast<uint8_t*>(ikm) : &empty, ikm_size);
   if (salt_size > 0) {
     params[n++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, const_cast<uint8_t*>(salt), salt_size);
   }
@@ -63,17 +63,15 @@ Status hkdf_sha256(const uint8_t* ikm, size_t ikm_size, const uint8_t* salt, siz
 
 Status hmac_sha256(const uint8_t* key, size_t key_size, std::string_view data, uint8_t out[kSha256Size]) {
   unsigned int out_size = 0;
-  if (!HMAC(EVP_sha256(), key, static_cast<int>(key_size), reinterpret_cast<const uint8_t*>(data.data()),
-            data.size(), out, &out_size) ||
+  if (!HMAC(EVP_sha256(), key, static_cast<int>(key_size), reinterpret_cast<const uint8_t*>(data.data()), data.size(),
+            out, &out_size) ||
       out_size != kSha256Size) {
     return internal_error("HMAC-SHA256 failed");
   }
   return ok_status();
 }
 
-ChaChaPoly::ChaChaPoly(const uint8_t key[kKeySize]) : ctx_(EVP_CIPHER_CTX_new()) {
-  std::memcpy(key_, key, kKeySize);
-}
+ChaChaPoly::ChaChaPoly(const uint8_t key[kKeySize]) : ctx_(EVP_CIPHER_CTX_new()) { std::memcpy(key_, key, kKeySize); }
 
 ChaChaPoly::~ChaChaPoly() {
   EVP_CIPHER_CTX_free(ctx_);

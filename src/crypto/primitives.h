@@ -13,9 +13,9 @@
 
 namespace airlock::crypto::internal {
 
-constexpr size_t kKeySize = 32;         // X25519 keys, ChaCha20 keys, HKDF outputs
-constexpr size_t kAeadNonceSize = 12;   // ChaCha20-Poly1305 (RFC 8439)
-constexpr size_t kAeadTagSize = 16;     // Poly1305
+constexpr size_t kKeySize = 32;        // X25519 keys, ChaCha20 keys, HKDF outputs
+constexpr size_t kAeadNonceSize = 12;  // ChaCha20-Poly1305 (RFC 8439)
+constexpr size_t kAeadTagSize = 16;    // Poly1305
 constexpr size_t kSha256Size = 32;
 
 // Fills `out` from the OpenSSL CSPRNG.
@@ -23,8 +23,8 @@ Status random_bytes(uint8_t* out, size_t size);
 
 // HKDF-SHA256 (RFC 5869), extract and expand. An empty salt means
 // "HashLen zero bytes", as the RFC says. Fails for out_size > 255*32.
-Status hkdf_sha256(const uint8_t* ikm, size_t ikm_size, const uint8_t* salt, size_t salt_size,
-                   std::string_view info, uint8_t* out, size_t out_size);
+Status hkdf_sha256(const uint8_t* ikm, size_t ikm_size, const uint8_t* salt, size_t salt_size, std::string_view info,
+                   uint8_t* out, size_t out_size);
 
 Status hmac_sha256(const uint8_t* key, size_t key_size, std::string_view data, uint8_t out[kSha256Size]);
 

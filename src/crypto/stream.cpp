@@ -44,8 +44,7 @@ void chunk_nonce(uint64_t counter, bool last, uint8_t nonce[internal::kAeadNonce
   nonce[11] = last ? 1 : 0;
 }
 
-Status derive_payload_key(const SecretBytes& file_key, const uint8_t nonce[kPayloadNonceSize],
-                          uint8_t key[kKeySize]) {
+Status derive_payload_key(const SecretBytes& file_key, const uint8_t nonce[kPayloadNonceSize], uint8_t key[kKeySize]) {
   return internal::hkdf_sha256(file_key.data(), file_key.size(), nonce, kPayloadNonceSize, kPayloadLabel, key,
                                kKeySize);
 }
@@ -55,7 +54,7 @@ Status derive_payload_key(const SecretBytes& file_key, const uint8_t nonce[kPayl
 // --- EncryptingSink ---------------------------------------------------------------
 
 struct EncryptingSink::State {
-  io::ByteSink* out = nullptr;              // the armor writer or the caller's sink
+  io::ByteSink* out = nullptr;  // the armor writer or the caller's sink
   std::unique_ptr<internal::ArmorWriter> armor;
   std::unique_ptr<internal::ChaChaPoly> cipher;
   uint64_t counter = 0;
@@ -224,8 +223,8 @@ Status DecryptingSource::State::next_chunk() {
   size_t size = got.value();
   std::string where = "payload chunk " + std::to_string(counter);
   if (size == 0) {
-    return fail(DecryptFailure::kPayloadFailure,
-                counter == 0 ? "the payload is missing (truncated file)" : "the final chunk is missing (truncated file)");
+    return fail(DecryptFailure::kPayloadFailure, counter == 0 ? "the payload is missing (truncated file)"
+                                                              : "the final chunk is missing (truncated file)");
   }
   if (size < kAeadTagSize) return fail(DecryptFailure::kPayloadFailure, where + " is truncated");
   bool last = size < kSealedChunkSize;
@@ -239,8 +238,9 @@ Status DecryptingSource::State::next_chunk() {
     opened = cipher->open(nonce, sealed.data(), size, plaintext.data());
   }
   if (!opened) {
-    return fail(DecryptFailure::kPayloadFailure, where + " failed to authenticate (the file is corrupted, truncated or "
-                                                        "was modified)");
+    return fail(DecryptFailure::kPayloadFailure, where +
+                                                     " failed to authenticate (the file is corrupted, truncated or "
+                                                     "was modified)");
   }
   size_t plain_size = size - kAeadTagSize;
   if (last && plain_size == 0 && counter > 0) {
@@ -270,7 +270,8 @@ namespace {
 // Names the recognised stanza types airlock cannot open, for the message.
 std::string unsupported_types(const std::vector<internal::Stanza>& stanzas) {
   for (const internal::Stanza& stanza : stanzas) {
-    if (stanza.type == internal::kHybridType) return std::string(internal::kHybridType) + " (ML-KEM-768 + X25519 hybrid)";
+    if (stanza.type == internal::kHybridType)
+      return std::string(internal::kHybridType) + " (ML-KEM-768 + X25519 hybrid)";
     if (stanza.type == "ssh-ed25519" || stanza.type == "ssh-rsa") return stanza.type + " (SSH key)";
   }
   return "";
@@ -391,13 +392,20 @@ DecryptFailure DecryptingSource::failure() const { return state_->failure; }
 
 std::string_view decrypt_failure_name(DecryptFailure failure) {
   switch (failure) {
-    case DecryptFailure::kNone: return "success";
-    case DecryptFailure::kNoMatch: return "no match";
-    case DecryptFailure::kHeaderFailure: return "header failure";
-    case DecryptFailure::kHmacFailure: return "HMAC failure";
-    case DecryptFailure::kPayloadFailure: return "payload failure";
-    case DecryptFailure::kArmorFailure: return "armor failure";
-    case DecryptFailure::kIo: return "I/O error";
+    case DecryptFailure::kNone:
+      return "success";
+    case DecryptFailure::kNoMatch:
+      return "no match";
+    case DecryptFailure::kHeaderFailure:
+      return "header failure";
+    case DecryptFailure::kHmacFailure:
+      return "HMAC failure";
+    case DecryptFailure::kPayloadFailure:
+      return "payload failure";
+    case DecryptFailure::kArmorFailure:
+      return "armor failure";
+    case DecryptFailure::kIo:
+      return "I/O error";
   }
   return "unknown";
 }

@@ -73,9 +73,9 @@ class DateReader {
     while (n < rest_.size() && is_alpha(rest_[n])) ++n;
     std::string word;
     for (char c : rest_.substr(0, n)) word += static_cast<char>(is_upper(c) ? c - 'A' + 'a' : c);
-    static constexpr std::array<std::string_view, 12> kMonths = {"january", "february", "march",     "april",
-                                                                 "may",     "june",     "july",      "august",
-                                                                 "september", "october", "november", "december"};
+    static constexpr std::array<std::string_view, 12> kMonths = {"january",   "february", "march",    "april",
+                                                                 "may",       "june",     "july",     "august",
+                                                                 "september", "october",  "november", "december"};
     for (unsigned m = 0; m < kMonths.size(); ++m) {
       bool full = word == kMonths[m];
       bool abbreviated = word.size() >= 3 && word.size() < kMonths[m].size() && kMonths[m].starts_with(word) &&
@@ -160,8 +160,8 @@ bool date_check(std::string_view value, const ValidatorParams& params) {
 std::optional<double> parse_bits(std::string_view text) {
   double value = 0;
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || error != std::errc() || end != text.data() + text.size() || !std::isfinite(value) ||
-      value < 0 || value > 8) {
+  if (text.empty() || error != std::errc() || end != text.data() + text.size() || !std::isfinite(value) || value < 0 ||
+      value > 8) {
     return std::nullopt;
   }
   return value;
@@ -193,8 +193,8 @@ bool entropy_check(std::string_view value, const ValidatorParams& params) {
 
 std::vector<ValidatorInfo> kit::date_and_entropy_validators() {
   return {
-      {"date", "A real calendar date, 1900-2100: ISO, numeric with / or ., or with an English month name",
-       date_check, date_params},
+      {"date", "A real calendar date, 1900-2100: ISO, numeric with / or ., or with an English month name", date_check,
+       date_params},
       {"entropy", "Shannon entropy per character of at least min_bits (for keys and tokens)", entropy_check,
        entropy_params},
   };

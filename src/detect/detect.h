@@ -35,10 +35,10 @@ struct ContextWords {
 };
 
 struct Rule {
-  std::string id;      // "pii.email", unique across the packs of a scan
-  std::string entity;  // "EMAIL_ADDRESS" (Presidio's names where one exists)
-  std::string pattern; // RE2 syntax
-  double score = 0.5;  // before context
+  std::string id;       // "pii.email", unique across the packs of a scan
+  std::string entity;   // "EMAIL_ADDRESS" (Presidio's names where one exists)
+  std::string pattern;  // RE2 syntax
+  double score = 0.5;   // before context
   bool case_insensitive = false;
   std::string value_group;  // named group whose span is reported; empty: the whole match
   std::vector<ValidatorUse> validators;
@@ -82,9 +82,9 @@ struct Finding {
 class Scanner {
  public:
   struct Options {
-    double min_score = 0.0;                 // findings scored lower are dropped
-    int64_t set_max_mem = 256 << 20;        // RE2::Set budget (the DFA cache)
-    int64_t rule_max_mem = 16 << 20;        // each rule's RE2 budget
+    double min_score = 0.0;           // findings scored lower are dropped
+    int64_t set_max_mem = 256 << 20;  // RE2::Set budget (the DFA cache)
+    int64_t rule_max_mem = 16 << 20;  // each rule's RE2 budget
   };
   // Compiles every rule of `packs`. A pattern RE2 rejects, a duplicate rule
   // id or an allow pattern that does not compile is an error naming the rule.

@@ -88,7 +88,7 @@ struct Scanner::Impl {
   Options options;
   std::vector<RulePack> packs;
   std::vector<Rule> rules;
-  std::vector<int> value_groups;  // capture group index per rule; 0: the whole match
+  std::vector<int> value_groups;                         // capture group index per rule; 0: the whole match
   std::vector<std::vector<std::string>> context_terms;   // tokenised
   std::vector<std::vector<std::string>> negative_terms;  // tokenised
   std::unique_ptr<text::Normalizer> normalizer;
@@ -128,8 +128,8 @@ struct Scanner::Impl {
       out->allow_regexes.push_back(std::move(allows));
     }
     if (!rules.empty() && !out->set->Compile()) {
-      return usage_error("the rule set does not fit its memory budget (" +
-                         std::to_string(options.set_max_mem >> 20) + " MiB): too many or too large patterns");
+      return usage_error("the rule set does not fit its memory budget (" + std::to_string(options.set_max_mem >> 20) +
+                         " MiB): too many or too large patterns");
     }
     return out;
   }
@@ -303,8 +303,8 @@ Status Scanner::scan(std::string_view text, std::vector<Finding>& findings) cons
   kept.clear();
   for (const Candidate& c : candidates) {
     if (c.score < impl.options.min_score) continue;
-    bool overlaps = std::any_of(kept.begin(), kept.end(),
-                                [&](const Candidate& k) { return c.begin < k.end && k.begin < c.end; });
+    bool overlaps =
+        std::any_of(kept.begin(), kept.end(), [&](const Candidate& k) { return c.begin < k.end && k.begin < c.end; });
     if (!overlaps) kept.push_back(c);
   }
   std::sort(kept.begin(), kept.end(), [](const Candidate& a, const Candidate& b) { return a.begin < b.begin; });

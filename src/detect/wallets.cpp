@@ -43,8 +43,8 @@ bool base58check_address(std::string_view value) {
     if (carry != 0) return false;  // more than 25 bytes
   }
   // Each leading '1' stands for one leading zero byte, and only those do.
-  size_t ones = static_cast<size_t>(std::find_if(value.begin(), value.end(), [](char c) { return c != '1'; }) -
-                                    value.begin());
+  size_t ones =
+      static_cast<size_t>(std::find_if(value.begin(), value.end(), [](char c) { return c != '1'; }) - value.begin());
   size_t zeros = static_cast<size_t>(std::find_if(bytes.begin(), bytes.end(), [](unsigned char b) { return b != 0; }) -
                                      bytes.begin());
   if (ones != zeros || (bytes[0] != kP2pkhVersion && bytes[0] != kP2shVersion)) return false;

@@ -26,9 +26,9 @@ std::string_view compression_name(Compression c);
 
 // What is known about an input before reading it.
 struct InputInfo {
-  std::string path;                  // as given; "-" is standard input
-  std::string display_name;          // for messages: the path, or "<stdin>"
-  std::optional<uint64_t> file_size; // bytes on disk, when a regular file
+  std::string path;                   // as given; "-" is standard input
+  std::string display_name;           // for messages: the path, or "<stdin>"
+  std::optional<uint64_t> file_size;  // bytes on disk, when a regular file
   Compression compression = Compression::kNone;
   dev_t device = 0;  // identity, to refuse writing over an input
   ino_t inode = 0;
@@ -75,8 +75,8 @@ class AtomicFile final : public ByteSink {
     mode_t mode = 0600;
     bool replace_existing = false;  // otherwise an existing final file is an error
   };
-  static Result<std::unique_ptr<AtomicFile>> create(const std::string& directory,
-                                                    const std::string& name, Options options);
+  static Result<std::unique_ptr<AtomicFile>> create(const std::string& directory, const std::string& name,
+                                                    Options options);
   ~AtomicFile() override;
 
   Status write(std::string_view bytes) override;

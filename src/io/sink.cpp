@@ -68,8 +68,8 @@ Status write_all(int fd, std::string_view bytes, const std::string& what) {
   return ok_status();
 }
 
-Result<std::unique_ptr<AtomicFile>> AtomicFile::create(const std::string& directory,
-                                                       const std::string& name, Options options) {
+Result<std::unique_ptr<AtomicFile>> AtomicFile::create(const std::string& directory, const std::string& name,
+                                                       Options options) {
   std::unique_ptr<AtomicFile> file(new AtomicFile());
   file->options_ = options;
   file->final_name_ = name;
@@ -83,8 +83,8 @@ Result<std::unique_ptr<AtomicFile>> AtomicFile::create(const std::string& direct
   }
   for (int attempt = 0; attempt < 8 && file->fd_ < 0; ++attempt) {
     file->temp_name_ = "." + name + ".tmp-" + random_suffix();
-    file->fd_ = ::openat(file->dir_fd_, file->temp_name_.c_str(),
-                         O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, options.mode);
+    file->fd_ = ::openat(file->dir_fd_, file->temp_name_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                         options.mode);
     if (file->fd_ < 0 && errno != EEXIST) {
       return io_error(file->final_path_ + ": cannot create temporary file: " + errno_text(errno));
     }
@@ -150,9 +150,7 @@ struct Sha256::State {
   ~State() { EVP_MD_CTX_free(ctx); }
 };
 
-Sha256::Sha256() : state_(std::make_unique<State>()) {
-  EVP_DigestInit_ex(state_->ctx, EVP_sha256(), nullptr);
-}
+Sha256::Sha256() : state_(std::make_unique<State>()) { EVP_DigestInit_ex(state_->ctx, EVP_sha256(), nullptr); }
 Sha256::~Sha256() = default;
 
 void Sha256::update(std::string_view bytes) { EVP_DigestUpdate(state_->ctx, bytes.data(), bytes.size()); }

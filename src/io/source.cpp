@@ -120,9 +120,8 @@ class GzipSource final : public ByteSource {
       } else if (rc == Z_BUF_ERROR) {
         continue;  // needs more input; loop reads it
       } else if (rc != Z_OK) {
-        return input_error(name_ + ": corrupt gzip data near compressed byte " +
-                           std::to_string(offset_of_next_in()) + " (" +
-                           (stream_.msg ? stream_.msg : "inflate error") + ")");
+        return input_error(name_ + ": corrupt gzip data near compressed byte " + std::to_string(offset_of_next_in()) +
+                           " (" + (stream_.msg ? stream_.msg : "inflate error") + ")");
       }
     }
     return capacity - stream_.avail_out;
@@ -168,8 +167,8 @@ class ZstdSource final : public ByteSource {
       size_t rc = ZSTD_decompressStream(dctx_, &out, &input_);
       if (ZSTD_isError(rc)) {
         return input_error(name_ + ": corrupt zstd data near compressed byte " +
-                           std::to_string(raw_->raw_bytes_read() - (input_.size - input_.pos)) +
-                           " (" + ZSTD_getErrorName(rc) + ")");
+                           std::to_string(raw_->raw_bytes_read() - (input_.size - input_.pos)) + " (" +
+                           ZSTD_getErrorName(rc) + ")");
       }
       in_frame_ = rc != 0;
     }
@@ -219,9 +218,12 @@ Compression detect_compression(std::string_view magic) {
 
 std::string_view compression_name(Compression c) {
   switch (c) {
-    case Compression::kGzip: return "gzip";
-    case Compression::kZstd: return "zstd";
-    case Compression::kNone: break;
+    case Compression::kGzip:
+      return "gzip";
+    case Compression::kZstd:
+      return "zstd";
+    case Compression::kNone:
+      break;
   }
   return "none";
 }
@@ -258,9 +260,12 @@ Result<std::unique_ptr<ByteSource>> open_input(const std::string& path, InputInf
   if (!magic.ok()) return magic.error();
   in.compression = detect_compression(magic.value());
   switch (in.compression) {
-    case Compression::kGzip: return std::unique_ptr<ByteSource>(new GzipSource(std::move(raw), in.display_name));
-    case Compression::kZstd: return std::unique_ptr<ByteSource>(new ZstdSource(std::move(raw), in.display_name));
-    case Compression::kNone: break;
+    case Compression::kGzip:
+      return std::unique_ptr<ByteSource>(new GzipSource(std::move(raw), in.display_name));
+    case Compression::kZstd:
+      return std::unique_ptr<ByteSource>(new ZstdSource(std::move(raw), in.display_name));
+    case Compression::kNone:
+      break;
   }
   return std::unique_ptr<ByteSource>(std::move(raw));
 }

@@ -47,7 +47,7 @@ struct LineRef {
   uint64_t file_offset = 0;  // byte offset of the line in the decompressed input
   uint32_t begin = 0;        // bytes [begin, begin + length) of Batch::data
   uint32_t length = 0;
-  int32_t oversize = -1;     // index into Batch::oversize, or -1
+  int32_t oversize = -1;  // index into Batch::oversize, or -1
 };
 
 struct OversizeLine {
@@ -58,7 +58,7 @@ struct OversizeLine {
 struct Batch {
   uint64_t sequence = 0;
   size_t input_index = 0;
-  const std::string* source = nullptr;            // input's display name
+  const std::string* source = nullptr;  // input's display name
   const record::FieldSelector* selector = nullptr;
   ByteBuffer data;  // the lines; capacity leaves record::kReadPadding after them
   std::vector<LineRef> lines;
@@ -108,14 +108,14 @@ class LineBatcher {
   size_t batch_bytes_;
   size_t max_line_bytes_;
   size_t chunk_bytes_;
-  ByteBuffer carry_;           // a partial line left over from the previous batch
+  ByteBuffer carry_;  // a partial line left over from the previous batch
   size_t carry_size_ = 0;
   uint64_t next_line_ = 1;
   uint64_t carry_offset_ = 0;  // file offset of carry_[0]
   int64_t offset_delta_ = 0;   // file offset of data[i] is batch_offset_ + i + offset_delta_
   uint64_t batch_offset_ = 0;
   uint64_t bytes_read_ = 0;
-  bool started_ = false;       // the byte-order-mark check has been made
+  bool started_ = false;  // the byte-order-mark check has been made
   bool bom_stripped_ = false;
   bool eof_ = false;
   bool done_ = false;

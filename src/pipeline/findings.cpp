@@ -74,7 +74,8 @@ void FindingsStage::append_sarif(const Record& record, const record::TextField& 
   append_json_string_lossless(out, rule.id);
   out += ",\"ruleIndex\":" + std::to_string(finding.rule);
   out += ",\"level\":\"warning\",\"message\":{\"text\":";
-  append_json_string_lossless(out, rule.entity + " at " + std::string(field.pointer.empty() ? "the line" : field.pointer) +
+  append_json_string_lossless(out, rule.entity + " at " +
+                                       std::string(field.pointer.empty() ? "the line" : field.pointer) +
                                        ", characters " + std::to_string(finding.start) + "-" +
                                        std::to_string(finding.end) + " (score " + format_score(finding.score) + ")");
   out += "},\"locations\":[{\"physicalLocation\":{\"artifactLocation\":{\"uri\":";
@@ -160,8 +161,8 @@ std::string findings_table(const detect::Scanner& scanner, const FindingsStage& 
     top_rules.emplace_back(per_rule[i], scanner.rules()[i].id);
     total += per_rule[i];
   }
-  std::string out = "findings: " + std::to_string(total) + " in " + std::to_string(stage.records_with_findings()) +
-                     " records\n";
+  std::string out =
+      "findings: " + std::to_string(total) + " in " + std::to_string(stage.records_with_findings()) + " records\n";
   if (per_entity.empty()) return out;
   char line[160];
   std::snprintf(line, sizeof line, "  %-28s %10s\n", "entity", "findings");
@@ -170,9 +171,8 @@ std::string findings_table(const detect::Scanner& scanner, const FindingsStage& 
     std::snprintf(line, sizeof line, "  %-28s %10llu\n", entity.c_str(), static_cast<unsigned long long>(count));
     out += line;
   }
-  std::sort(top_rules.begin(), top_rules.end(), [](const auto& a, const auto& b) {
-    return a.first != b.first ? a.first > b.first : a.second < b.second;
-  });
+  std::sort(top_rules.begin(), top_rules.end(),
+            [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
   out += "  top rules:";
   for (size_t i = 0; i < top_rules.size() && i < 5; ++i) {
     out += (i ? ", " : " ") + top_rules[i].second + " " + std::to_string(top_rules[i].first);

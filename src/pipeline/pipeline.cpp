@@ -22,9 +22,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 // What the reader learns about each input while reading it.
 struct InputState {
@@ -199,8 +197,8 @@ class Run {
     auto now = Clock::now();
     if (now - last_progress_ < std::chrono::milliseconds(200)) return;
     last_progress_ = now;
-    options_.progress(Progress{records_written_, bytes_written_, raw_bytes_read, raw_bytes_total_,
-                               seconds_since(start_)});
+    options_.progress(
+        Progress{records_written_, bytes_written_, raw_bytes_read, raw_bytes_total_, seconds_since(start_)});
   }
 
   const Options& options_;
@@ -243,8 +241,8 @@ Status check_reconciled(const Summary& summary) {
     if (!c.reconciles()) {
       return internal_error(input.info.display_name + ": counts do not reconcile: " + std::to_string(c.records) +
                             " records, " + std::to_string(c.clean) + " clean, " + std::to_string(c.quarantined) +
-                            " quarantined, " + std::to_string(c.empty_lines) + " empty of " +
-                            std::to_string(c.lines) + " lines");
+                            " quarantined, " + std::to_string(c.empty_lines) + " empty of " + std::to_string(c.lines) +
+                            " lines");
     }
   }
   if (!summary.totals.reconciles()) return internal_error("run totals do not reconcile");
@@ -285,8 +283,8 @@ Result<Summary> run(const Options& options, OpenedInputs inputs, const std::vect
   if (!requested.ok()) return requested.error();
   unsigned threads = std::max(1u, options.threads);
   // Each worker holds at most one batch; the rest wait to be written in order.
-  size_t max_in_flight = options.max_batches_in_flight ? std::max<size_t>(options.max_batches_in_flight, 1)
-                                                       : 2 * threads + 1;
+  size_t max_in_flight =
+      options.max_batches_in_flight ? std::max<size_t>(options.max_batches_in_flight, 1) : 2 * threads + 1;
 
   Summary summary;
   summary.threads = threads;

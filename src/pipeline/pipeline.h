@@ -27,9 +27,9 @@ namespace airlock::pipeline {
 
 // A record as stages see it.
 struct Record {
-  const std::string* source = nullptr;  // input's display name
-  uint64_t line_number = 0;             // 1-based
-  std::string_view line;                // original bytes, without the '\n'
+  const std::string* source = nullptr;               // input's display name
+  uint64_t line_number = 0;                          // 1-based
+  std::string_view line;                             // original bytes, without the '\n'
   std::vector<record::TextField>* fields = nullptr;  // selected strings, in line order
   // A stage that adds a problem sends the record to quarantine; later stages
   // do not see it.
@@ -53,19 +53,19 @@ class Stage {
 
 struct Progress {
   uint64_t records = 0;
-  uint64_t bytes = 0;          // decompressed input bytes written out so far
-  uint64_t raw_bytes_read = 0; // bytes read from the files (compressed size)
-  uint64_t raw_bytes_total = 0;// 0 when unknown (stdin, pipes)
+  uint64_t bytes = 0;            // decompressed input bytes written out so far
+  uint64_t raw_bytes_read = 0;   // bytes read from the files (compressed size)
+  uint64_t raw_bytes_total = 0;  // 0 when unknown (stdin, pipes)
   double seconds = 0;
 };
 
 struct Options {
   std::vector<std::string> inputs;  // paths; "-" is standard input
   unsigned threads = 1;
-  std::string fields = "auto";      // preset or pointers, see record::FieldSelector::parse
+  std::string fields = "auto";  // preset or pointers, see record::FieldSelector::parse
   size_t max_line_bytes = 16u << 20;
-  size_t batch_bytes = 4u << 20;    // target size of a batch of lines
-  size_t max_batches_in_flight = 0; // 0: 2 × threads + 1
+  size_t batch_bytes = 4u << 20;     // target size of a batch of lines
+  size_t max_batches_in_flight = 0;  // 0: 2 × threads + 1
   // Called (from the reader thread) with notices for the user, such as the
   // preset "auto" picked for an input.
   std::function<void(const std::string&)> notice;
@@ -78,9 +78,9 @@ struct Counts {
   uint64_t empty_lines = 0;  // blank lines: counted, not records
   uint64_t records = 0;
   uint64_t clean = 0;
-  uint64_t changed = 0;      // clean records a stage edited
+  uint64_t changed = 0;  // clean records a stage edited
   uint64_t quarantined = 0;
-  uint64_t bytes = 0;        // decompressed input bytes
+  uint64_t bytes = 0;                       // decompressed input bytes
   std::map<std::string, uint64_t> reasons;  // quarantine reason code → records
 
   void add(const Counts& other);

@@ -69,8 +69,7 @@ class BatchProcessor {
     if (!decoder.decode(bytes, *batch_.selector, fields, problem, mode)) {
       ++batch_.stage_counts[0].quarantined;
       // The record is a JSON object only when it failed on its fields.
-      bool is_object = problem.reason == record::Reason::kMissingField ||
-                       problem.reason == record::Reason::kFieldType;
+      bool is_object = problem.reason == record::Reason::kMissingField || problem.reason == record::Reason::kFieldType;
       quarantine(line, bytes, {std::move(problem)}, is_object);
       return;
     }
@@ -115,7 +114,8 @@ class BatchProcessor {
 
   void count_quarantined(const std::vector<record::Problem>& problems) {
     ++batch_.counts.quarantined;
-    for (const record::Problem& problem : problems) ++batch_.counts.reasons[std::string(record::reason_code(problem.reason))];
+    for (const record::Problem& problem : problems)
+      ++batch_.counts.reasons[std::string(record::reason_code(problem.reason))];
   }
 
   void quarantine(const LineRef& line, std::string_view bytes, const std::vector<record::Problem>& problems,
@@ -137,8 +137,8 @@ class BatchProcessor {
     ++batch_.counts.records;
     const OversizeLine& oversize = batch_.oversize[static_cast<size_t>(line.oversize)];
     std::vector<record::Problem> problems = {
-        {record::Reason::kTooLarge, "the line is " + std::to_string(oversize.length) +
-                                        " bytes, over the limit (--max-line-bytes)"}};
+        {record::Reason::kTooLarge,
+         "the line is " + std::to_string(oversize.length) + " bytes, over the limit (--max-line-bytes)"}};
     count_quarantined(problems);
     ++batch_.stage_counts[0].quarantined;
     std::string& out = batch_.quarantine;

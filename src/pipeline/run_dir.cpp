@@ -73,7 +73,8 @@ Result<std::unique_ptr<RunDirectory>> RunDirectory::create(const std::string& pa
     return ok_status();
   };
   auto encrypt_into = [&](io::AtomicFile& file, std::unique_ptr<crypto::EncryptingSink>& sink) -> Status {
-    Result<std::unique_ptr<crypto::EncryptingSink>> created = crypto::EncryptingSink::create(protection.recipients, file);
+    Result<std::unique_ptr<crypto::EncryptingSink>> created =
+        crypto::EncryptingSink::create(protection.recipients, file);
     if (!created.ok()) return created.error();
     sink = std::move(created.value());
     return ok_status();

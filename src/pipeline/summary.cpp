@@ -96,8 +96,8 @@ std::string summary_text(const Summary& summary, const std::string& out_dir) {
   const Counts& t = summary.totals;
   double mb = static_cast<double>(t.bytes) / 1e6;
   std::string out = "airlock run: " + with_commas(t.records) + " records from " +
-                    std::to_string(summary.inputs.size()) + (summary.inputs.size() == 1 ? " input" : " inputs") +
-                    ", " + format("%.1f", mb) + " MB in " + format("%.2f", summary.seconds) + " s";
+                    std::to_string(summary.inputs.size()) + (summary.inputs.size() == 1 ? " input" : " inputs") + ", " +
+                    format("%.1f", mb) + " MB in " + format("%.2f", summary.seconds) + " s";
   if (summary.seconds > 0) out += " (" + format("%.1f", mb / summary.seconds) + " MB/s)";
   out += ", " + std::to_string(summary.threads) + (summary.threads == 1 ? " thread\n" : " threads\n");
   out += "  clean        " + with_commas(t.clean) + " (" + with_commas(t.changed) + " changed)\n";

@@ -72,9 +72,7 @@ bool has_lone_surrogate(std::string_view token) {
 // True if a JSON string body holds no backslash, so that it decodes to
 // itself: unescaped control characters, the only other thing that would
 // make it differ, are refused by simdjson's first stage for the whole line.
-bool is_plain_string(std::string_view body) {
-  return std::memchr(body.data(), '\\', body.size()) == nullptr;
-}
+bool is_plain_string(std::string_view body) { return std::memchr(body.data(), '\\', body.size()) == nullptr; }
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -102,11 +100,20 @@ Escapes check_escapes(std::string_view body) {
   for (size_t i = body.find('\\'); i != std::string_view::npos; i = body.find('\\', i)) {
     if (i + 1 >= body.size()) return Escapes::kInvalid;
     switch (body[i + 1]) {
-      case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+      case '"':
+      case '\\':
+      case '/':
+      case 'b':
+      case 'f':
+      case 'n':
+      case 'r':
+      case 't':
         i += 2;
         continue;
-      case 'u': break;
-      default: return Escapes::kInvalid;
+      case 'u':
+        break;
+      default:
+        return Escapes::kInvalid;
     }
     int unit = unicode_escape_at(body, i);
     if (unit < 0) return Escapes::kInvalid;
@@ -124,12 +131,14 @@ Escapes check_escapes(std::string_view body) {
 
 Problem problem_for(simdjson::error_code error) {
   switch (error) {
-    case simdjson::UTF8_ERROR: return {Reason::kInvalidUtf8, "the line is not valid UTF-8"};
+    case simdjson::UTF8_ERROR:
+      return {Reason::kInvalidUtf8, "the line is not valid UTF-8"};
     case simdjson::DEPTH_ERROR:
       return {Reason::kTooDeep, "nesting deeper than " + std::to_string(kMaxDepth) + " levels"};
     case simdjson::UNESCAPED_CHARS:
       return {Reason::kInvalidJson, "unescaped control character inside a string"};
-    default: break;
+    default:
+      break;
   }
   return {Reason::kInvalidJson, std::string("not valid JSON: ") + simdjson::error_message(error)};
 }
@@ -143,7 +152,7 @@ struct Decoder::Impl {
   const FieldSelector* selector = nullptr;
   std::vector<TextField>* fields = nullptr;
   std::string_view line;
-  bool matched_any = false;  // some selected path was present (even as null)
+  bool matched_any = false;    // some selected path was present (even as null)
   bool validate_only = false;  // check the record, collect no fields
   // Pointers of the selected fields, one after another; fields view them
   // once the record is done (the string may move while it grows).
@@ -171,8 +180,8 @@ struct Decoder::Impl {
       int p = __builtin_ctzll(bits);
       if (patterns[p].size() <= depth) continue;
       const PointerStep& want = patterns[p][depth];
-      bool match = want.wildcard || (segment.is_index ? want.is_index && want.index == segment.index
-                                                      : want.key == segment.key);
+      bool match =
+          want.wildcard || (segment.is_index ? want.is_index && want.index == segment.index : want.key == segment.key);
       if (match) next |= uint64_t{1} << p;
     }
     return next;
@@ -244,9 +253,12 @@ struct Decoder::Impl {
     if (validate_only) {
       if (token.size() < 2) return fail(simdjson::STRING_ERROR);
       switch (check_escapes(token.substr(1, token.size() - 2))) {
-        case Escapes::kValid: return true;
-        case Escapes::kLoneSurrogate: return fail(simdjson::STRING_ERROR, token);
-        case Escapes::kInvalid: return fail(simdjson::STRING_ERROR);
+        case Escapes::kValid:
+          return true;
+        case Escapes::kLoneSurrogate:
+          return fail(simdjson::STRING_ERROR, token);
+        case Escapes::kInvalid:
+          return fail(simdjson::STRING_ERROR);
       }
     }
     std::string_view text;
@@ -315,7 +327,8 @@ struct Decoder::Impl {
     bool selected = ending != 0 || selector->selects_all_strings();
     if (ending) matched_any = true;
     switch (type) {
-      case od::json_type::string: return visit_string(value, selected);
+      case od::json_type::string:
+        return visit_string(value, selected);
       case od::json_type::object:
       case od::json_type::array:
         if (path.size() >= kMaxDepth) return fail(simdjson::DEPTH_ERROR);
@@ -432,16 +445,26 @@ namespace airlock::record {
 
 std::string_view reason_code(Reason reason) {
   switch (reason) {
-    case Reason::kInvalidJson: return "invalid_json";
-    case Reason::kNotObject: return "not_object";
-    case Reason::kInvalidUtf8: return "invalid_utf8";
-    case Reason::kLoneSurrogate: return "lone_surrogate";
-    case Reason::kNulByte: return "nul_byte";
-    case Reason::kTooLarge: return "too_large";
-    case Reason::kTooDeep: return "too_deep";
-    case Reason::kMissingField: return "missing_field";
-    case Reason::kFieldType: return "field_type";
-    case Reason::kNormalizeLimit: return "normalize_limit";
+    case Reason::kInvalidJson:
+      return "invalid_json";
+    case Reason::kNotObject:
+      return "not_object";
+    case Reason::kInvalidUtf8:
+      return "invalid_utf8";
+    case Reason::kLoneSurrogate:
+      return "lone_surrogate";
+    case Reason::kNulByte:
+      return "nul_byte";
+    case Reason::kTooLarge:
+      return "too_large";
+    case Reason::kTooDeep:
+      return "too_deep";
+    case Reason::kMissingField:
+      return "missing_field";
+    case Reason::kFieldType:
+      return "field_type";
+    case Reason::kNormalizeLimit:
+      return "normalize_limit";
   }
   return "invalid_json";
 }

@@ -47,9 +47,9 @@ std::string_view preset_name(Preset preset);
 
 // One segment of a selector pointer: a key, an array index, or "*".
 struct PointerStep {
-  std::string key;          // unescaped ("b/c" for "b~1c")
-  bool wildcard = false;    // "*": any key or index
-  bool is_index = false;    // a canonical array index ("0", "17"; not "01")
+  std::string key;        // unescaped ("b/c" for "b~1c")
+  bool wildcard = false;  // "*": any key or index
+  bool is_index = false;  // a canonical array index ("0", "17"; not "01")
   uint64_t index = 0;
 };
 
@@ -85,13 +85,13 @@ Preset detect_preset(std::string_view line);
 
 // A selected string of a record.
 struct TextField {
-  std::string_view pointer;     // JSON pointer ("/messages/1/content"); "" for a text line
-  std::string_view text;        // decoded UTF-8
-                                //   (both valid until the decoder's next decode())
-  uint32_t token_begin = 0;     // the string's bytes in the line: the JSON token with
-  uint32_t token_end = 0;       //   its quotes, or the text of a plain text line
-  bool replaced = false;        // set by a stage that edits the string
-  std::string replacement;      // decoded UTF-8 that replaces `text`
+  std::string_view pointer;  // JSON pointer ("/messages/1/content"); "" for a text line
+  std::string_view text;     // decoded UTF-8
+                             //   (both valid until the decoder's next decode())
+  uint32_t token_begin = 0;  // the string's bytes in the line: the JSON token with
+  uint32_t token_end = 0;    //   its quotes, or the text of a plain text line
+  bool replaced = false;     // set by a stage that edits the string
+  std::string replacement;   // decoded UTF-8 that replaces `text`
 };
 
 // Bytes that must be readable after a line passed to Decoder::decode (their
@@ -114,8 +114,8 @@ class Decoder {
   // Decodes `line` (without its '\n'), followed in memory by at least
   // kReadPadding readable bytes. On success fills `fields` and returns true;
   // otherwise fills `problem`. `fields` views stay valid until the next call.
-  bool decode(std::string_view line, const FieldSelector& selector, std::vector<TextField>& fields,
-              Problem& problem, Mode mode = Mode::kFields);
+  bool decode(std::string_view line, const FieldSelector& selector, std::vector<TextField>& fields, Problem& problem,
+              Mode mode = Mode::kFields);
 
  private:
   struct Impl;

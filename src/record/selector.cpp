@@ -27,19 +27,20 @@ const std::vector<std::string>& preset_pointers(Preset preset) {
       "/body/prompt/*",
   };
   static const std::vector<std::string> kPreference = {
-      "/input/messages/*/content",
-      "/input/messages/*/content/*/text",
-      "/preferred_output/*/content",
-      "/preferred_output/*/content/*/text",
-      "/non_preferred_output/*/content",
-      "/non_preferred_output/*/content/*/text",
+      "/input/messages/*/content",       "/input/messages/*/content/*/text",
+      "/preferred_output/*/content",     "/preferred_output/*/content/*/text",
+      "/non_preferred_output/*/content", "/non_preferred_output/*/content/*/text",
   };
   static const std::vector<std::string> kNone;
   switch (preset) {
-    case Preset::kChat: return kChat;
-    case Preset::kBatch: return kBatch;
-    case Preset::kPreference: return kPreference;
-    default: return kNone;
+    case Preset::kChat:
+      return kChat;
+    case Preset::kBatch:
+      return kBatch;
+    case Preset::kPreference:
+      return kPreference;
+    default:
+      return kNone;
   }
 }
 
@@ -71,8 +72,7 @@ Result<std::vector<PointerStep>> split_pointer(std::string_view pointer) {
         current += pointer[i + 1] == '0' ? '~' : '/';
         ++i;
       } else {
-        return usage_error("field selector '" + std::string(pointer) +
-                           "': '~' must be followed by 0 or 1 (RFC 6901)");
+        return usage_error("field selector '" + std::string(pointer) + "': '~' must be followed by 0 or 1 (RFC 6901)");
       }
     } else {
       current += pointer[i];
@@ -85,13 +85,20 @@ Result<std::vector<PointerStep>> split_pointer(std::string_view pointer) {
 
 std::string_view preset_name(Preset preset) {
   switch (preset) {
-    case Preset::kAuto: return "auto";
-    case Preset::kChat: return "chat";
-    case Preset::kBatch: return "batch";
-    case Preset::kPreference: return "preference";
-    case Preset::kText: return "text";
-    case Preset::kAll: return "all";
-    case Preset::kCustom: return "custom";
+    case Preset::kAuto:
+      return "auto";
+    case Preset::kChat:
+      return "chat";
+    case Preset::kBatch:
+      return "batch";
+    case Preset::kPreference:
+      return "preference";
+    case Preset::kText:
+      return "text";
+    case Preset::kAll:
+      return "all";
+    case Preset::kCustom:
+      return "custom";
   }
   return "custom";
 }
@@ -107,8 +114,8 @@ FieldSelector FieldSelector::for_preset(Preset preset) {
 }
 
 Result<FieldSelector> FieldSelector::parse(std::string_view spec) {
-  for (Preset preset : {Preset::kAuto, Preset::kChat, Preset::kBatch, Preset::kPreference, Preset::kText,
-                        Preset::kAll}) {
+  for (Preset preset :
+       {Preset::kAuto, Preset::kChat, Preset::kBatch, Preset::kPreference, Preset::kText, Preset::kAll}) {
     if (spec == preset_name(preset)) return for_preset(preset);
   }
   FieldSelector selector;

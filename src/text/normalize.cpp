@@ -37,10 +37,9 @@ bool is_ascii(std::string_view bytes) {
 // checks the table against ICU's property for every code point). A table
 // because the property lookup, per code point, dominated the scan profile.
 constexpr std::pair<UChar32, UChar32> kIgnorable[] = {
-    {0xAD, 0xAD},       {0x34F, 0x34F},     {0x61C, 0x61C},     {0x115F, 0x1160},   {0x17B4, 0x17B5},
-    {0x180B, 0x180F},   {0x200B, 0x200F},   {0x202A, 0x202E},   {0x2060, 0x206F},   {0x3164, 0x3164},
-    {0xFE00, 0xFE0F},   {0xFEFF, 0xFEFF},   {0xFFA0, 0xFFA0},   {0xFFF0, 0xFFF8},   {0x1BCA0, 0x1BCA3},
-    {0x1D173, 0x1D17A}, {0xE0000, 0xE0FFF},
+    {0xAD, 0xAD},     {0x34F, 0x34F},   {0x61C, 0x61C},     {0x115F, 0x1160},   {0x17B4, 0x17B5},   {0x180B, 0x180F},
+    {0x200B, 0x200F}, {0x202A, 0x202E}, {0x2060, 0x206F},   {0x3164, 0x3164},   {0xFE00, 0xFE0F},   {0xFEFF, 0xFEFF},
+    {0xFFA0, 0xFFA0}, {0xFFF0, 0xFFF8}, {0x1BCA0, 0x1BCA3}, {0x1D173, 0x1D17A}, {0xE0000, 0xE0FFF},
 };
 
 }  // namespace
@@ -74,59 +73,109 @@ char32_t fold_homoglyph(char32_t c) {
   // confusables.txt, restricted to the unambiguous cases).
   switch (c) {
     // Cyrillic lower case
-    case 0x0430: return 'a';
-    case 0x0435: return 'e';
-    case 0x043E: return 'o';
-    case 0x0440: return 'p';
-    case 0x0441: return 'c';
-    case 0x0443: return 'y';
-    case 0x0445: return 'x';
-    case 0x0455: return 's';
-    case 0x0456: return 'i';
-    case 0x0458: return 'j';
-    case 0x0501: return 'd';
-    case 0x051B: return 'q';
-    case 0x051D: return 'w';
+    case 0x0430:
+      return 'a';
+    case 0x0435:
+      return 'e';
+    case 0x043E:
+      return 'o';
+    case 0x0440:
+      return 'p';
+    case 0x0441:
+      return 'c';
+    case 0x0443:
+      return 'y';
+    case 0x0445:
+      return 'x';
+    case 0x0455:
+      return 's';
+    case 0x0456:
+      return 'i';
+    case 0x0458:
+      return 'j';
+    case 0x0501:
+      return 'd';
+    case 0x051B:
+      return 'q';
+    case 0x051D:
+      return 'w';
     // Cyrillic upper case
-    case 0x0410: return 'A';
-    case 0x0412: return 'B';
-    case 0x0415: return 'E';
-    case 0x041A: return 'K';
-    case 0x041C: return 'M';
-    case 0x041D: return 'H';
-    case 0x041E: return 'O';
-    case 0x0420: return 'P';
-    case 0x0421: return 'C';
-    case 0x0422: return 'T';
-    case 0x0423: return 'Y';
-    case 0x0425: return 'X';
-    case 0x0405: return 'S';
-    case 0x0406: return 'I';
-    case 0x0408: return 'J';
+    case 0x0410:
+      return 'A';
+    case 0x0412:
+      return 'B';
+    case 0x0415:
+      return 'E';
+    case 0x041A:
+      return 'K';
+    case 0x041C:
+      return 'M';
+    case 0x041D:
+      return 'H';
+    case 0x041E:
+      return 'O';
+    case 0x0420:
+      return 'P';
+    case 0x0421:
+      return 'C';
+    case 0x0422:
+      return 'T';
+    case 0x0423:
+      return 'Y';
+    case 0x0425:
+      return 'X';
+    case 0x0405:
+      return 'S';
+    case 0x0406:
+      return 'I';
+    case 0x0408:
+      return 'J';
     // Greek
-    case 0x0391: return 'A';
-    case 0x0392: return 'B';
-    case 0x0395: return 'E';
-    case 0x0396: return 'Z';
-    case 0x0397: return 'H';
-    case 0x0399: return 'I';
-    case 0x039A: return 'K';
-    case 0x039C: return 'M';
-    case 0x039D: return 'N';
-    case 0x039F: return 'O';
-    case 0x03A1: return 'P';
-    case 0x03A4: return 'T';
-    case 0x03A5: return 'Y';
-    case 0x03A7: return 'X';
-    case 0x03BF: return 'o';
-    case 0x03B9: return 'i';
-    case 0x03BD: return 'v';
-    case 0x03C1: return 'p';
+    case 0x0391:
+      return 'A';
+    case 0x0392:
+      return 'B';
+    case 0x0395:
+      return 'E';
+    case 0x0396:
+      return 'Z';
+    case 0x0397:
+      return 'H';
+    case 0x0399:
+      return 'I';
+    case 0x039A:
+      return 'K';
+    case 0x039C:
+      return 'M';
+    case 0x039D:
+      return 'N';
+    case 0x039F:
+      return 'O';
+    case 0x03A1:
+      return 'P';
+    case 0x03A4:
+      return 'T';
+    case 0x03A5:
+      return 'Y';
+    case 0x03A7:
+      return 'X';
+    case 0x03BF:
+      return 'o';
+    case 0x03B9:
+      return 'i';
+    case 0x03BD:
+      return 'v';
+    case 0x03C1:
+      return 'p';
     // Armenian
-    case 0x0585: return 'o';
-    case 0x0578: return 'n';
-    case 0x057D: return 'u';
-    default: return 0;
+    case 0x0585:
+      return 'o';
+    case 0x0578:
+      return 'n';
+    case 0x057D:
+      return 'u';
+    default:
+      return 0;
   }
 }
 

@@ -36,23 +36,26 @@ class Random {
 };
 
 const std::vector<std::string> kWords = {
-    "the", "customer", "order", "account", "please", "update", "shipping", "address", "invoice", "refund",
-    "policy", "model", "training", "data", "report", "quarterly", "review", "meeting", "schedule", "support",
-    "ticket", "issue", "error", "server", "deployment", "release", "version", "feature", "request", "approval",
-    "contract", "legal", "medical", "patient", "record", "appointment", "insurance", "claim", "billing", "payment",
-    "we", "you", "they", "can", "will", "should", "need", "to", "and", "or", "with", "for", "from", "about",
-    "a", "an", "is", "are", "was", "be", "this", "that", "it", "on", "in", "of", "at", "by", "as", "not",
-    "quickly", "carefully", "tomorrow", "today", "next", "week", "month", "team", "manager", "engineer",
-    "function", "return", "value", "string", "list", "database", "query", "index", "cache", "latency",
+    "the",       "customer", "order",    "account",  "please",   "update",  "shipping",   "address",  "invoice",
+    "refund",    "policy",   "model",    "training", "data",     "report",  "quarterly",  "review",   "meeting",
+    "schedule",  "support",  "ticket",   "issue",    "error",    "server",  "deployment", "release",  "version",
+    "feature",   "request",  "approval", "contract", "legal",    "medical", "patient",    "record",   "appointment",
+    "insurance", "claim",    "billing",  "payment",  "we",       "you",     "they",       "can",      "will",
+    "should",    "need",     "to",       "and",      "or",       "with",    "for",        "from",     "about",
+    "a",         "an",       "is",       "are",      "was",      "be",      "this",       "that",     "it",
+    "on",        "in",       "of",       "at",       "by",       "as",      "not",        "quickly",  "carefully",
+    "tomorrow",  "today",    "next",     "week",     "month",    "team",    "manager",    "engineer", "function",
+    "return",    "value",    "string",   "list",     "database", "query",   "index",      "cache",    "latency",
 };
 
 const std::vector<std::string> kUnicode = {
-    "café", "naïve", "Zürich", "São Paulo", "東京", "日本語のテキスト", "Привет", "مرحبا", "😀", "👍🏽",
-    "résumé", "façade", "Ελληνικά", "한국어", "½ cup", "€42", "—", "“quoted”",
+    "café",     "naïve",  "Zürich", "São Paulo", "東京",   "日本語のテキスト",
+    "Привет",   "مرحبا",  "😀",      "👍🏽",  "résumé", "façade",
+    "Ελληνικά", "한국어", "½ cup",  "€42",       "—",      "“quoted”",
 };
 
-const std::vector<std::string> kNames = {"Alice Martin", "Bob Chen", "Carla Gómez", "Dmitri Ivanov", "Erin O'Neil",
-                                         "Farah Khan", "Georg Müller", "Hiro Tanaka"};
+const std::vector<std::string> kNames = {"Alice Martin", "Bob Chen",   "Carla Gómez",  "Dmitri Ivanov",
+                                         "Erin O'Neil",  "Farah Khan", "Georg Müller", "Hiro Tanaka"};
 
 std::string number_string(Random& r, size_t digits) {
   std::string s;
@@ -63,16 +66,26 @@ std::string number_string(Random& r, size_t digits) {
 // Fictitious values in the shapes detectors look for.
 std::string sensitive(Random& r) {
   switch (r.below(10)) {
-    case 0: return "jane." + number_string(r, 3) + "@example.com";
-    case 1: return "(555) 01" + number_string(r, 1) + "-" + number_string(r, 4);
-    case 2: return "078-05-" + number_string(r, 4);
-    case 3: return "4111 1111 1111 " + number_string(r, 4);
-    case 4: return "192.0.2." + std::to_string(r.below(255));
-    case 5: return "AKIA" + std::string("IOSFODNN7EXAMPLE");
-    case 6: return "sk-proj-" + number_string(r, 12) + "abcdefghijklmnop";
-    case 7: return "GB82 WEST 1234 5698 7654 32";
-    case 8: return "https://example.org/users/" + number_string(r, 6) + "/profile";
-    default: return "password=" + number_string(r, 4) + "Secret!";
+    case 0:
+      return "jane." + number_string(r, 3) + "@example.com";
+    case 1:
+      return "(555) 01" + number_string(r, 1) + "-" + number_string(r, 4);
+    case 2:
+      return "078-05-" + number_string(r, 4);
+    case 3:
+      return "4111 1111 1111 " + number_string(r, 4);
+    case 4:
+      return "192.0.2." + std::to_string(r.below(255));
+    case 5:
+      return "AKIA" + std::string("IOSFODNN7EXAMPLE");
+    case 6:
+      return "sk-proj-" + number_string(r, 12) + "abcdefghijklmnop";
+    case 7:
+      return "GB82 WEST 1234 5698 7654 32";
+    case 8:
+      return "https://example.org/users/" + number_string(r, 6) + "/profile";
+    default:
+      return "password=" + number_string(r, 4) + "Secret!";
   }
 }
 
@@ -80,12 +93,18 @@ std::string sensitive(Random& r) {
 // versions, percentages.
 std::string everyday_number(Random& r) {
   switch (r.below(6)) {
-    case 0: return std::to_string(1990 + r.below(40));
-    case 1: return std::to_string(1 + r.below(999));
-    case 2: return "$" + std::to_string(1 + r.below(500)) + "." + number_string(r, 2);
-    case 3: return std::to_string(1 + r.below(12)) + ":" + number_string(r, 2);
-    case 4: return "v" + std::to_string(r.below(5)) + "." + std::to_string(r.below(20)) + "." + std::to_string(r.below(10));
-    default: return std::to_string(r.below(100)) + "%";
+    case 0:
+      return std::to_string(1990 + r.below(40));
+    case 1:
+      return std::to_string(1 + r.below(999));
+    case 2:
+      return "$" + std::to_string(1 + r.below(500)) + "." + number_string(r, 2);
+    case 3:
+      return std::to_string(1 + r.below(12)) + ":" + number_string(r, 2);
+    case 4:
+      return "v" + std::to_string(r.below(5)) + "." + std::to_string(r.below(20)) + "." + std::to_string(r.below(10));
+    default:
+      return std::to_string(r.below(100)) + "%";
   }
 }
 
@@ -134,10 +153,17 @@ uint64_t parse_size(const char* text) {
   char* end = nullptr;
   uint64_t n = std::strtoull(text, &end, 10);
   switch (*end) {
-    case 'K': case 'k': return n << 10;
-    case 'M': case 'm': return n << 20;
-    case 'G': case 'g': return n << 30;
-    default: return n;
+    case 'K':
+    case 'k':
+      return n << 10;
+    case 'M':
+    case 'm':
+      return n << 20;
+    case 'G':
+    case 'g':
+      return n << 30;
+    default:
+      return n;
   }
 }
 
@@ -148,9 +174,12 @@ int main(int argc, char** argv) {
   uint64_t seed = 1;
   bool text = false;
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--size")) size = parse_size(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--seed")) seed = std::strtoull(argv[i + 1], nullptr, 10);
-    else if (!std::strcmp(argv[i], "--format")) text = !std::strcmp(argv[i + 1], "text");
+    if (!std::strcmp(argv[i], "--size"))
+      size = parse_size(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--seed"))
+      seed = std::strtoull(argv[i + 1], nullptr, 10);
+    else if (!std::strcmp(argv[i], "--format"))
+      text = !std::strcmp(argv[i + 1], "text");
     else {
       std::fprintf(stderr, "usage: airlock-gen-corpus --size N[K|M|G] [--seed N] [--format chat|text]\n");
       return 2;
