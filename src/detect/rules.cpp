@@ -8,62 +8,17 @@
 #include <set>
 #include <sstream>
 
+#include "config/yaml_reader.h"
 #include "detect/detect.h"
 #include "io/io.h"
 
 namespace airlock::detect {
 namespace {
 
-constexpr size_t kMaxPackBytes = 16u << 20;
-
-// Collects the location of a problem as the loader walks the document.
-class PackReader {
+// Walks a pack's document; errors name the file, line and rule.
+class PackReader : public config::YamlReader {
  public:
-  PackReader(std::string file) : file_(std::move(file)) {}
-
-  Error error_at(const YAML::Node& node, const std::string& rule_id, const std::string& reason) const {
-    std::string where = file_;
-    if (node.IsDefined() && node.Mark().line >= 0) where += ":" + std::to_string(node.Mark().line + 1);
-    return usage_error(where + ": " + (rule_id.empty() ? "" : "rule " + rule_id + ": ") + reason);
-  }
-
-  Result<std::string> scalar(const YAML::Node& node, const std::string& rule_id, const std::string& key) const {
-    if (!node.IsScalar()) return error_at(node, rule_id, "'" + key + "' must be a string");
-    return node.Scalar();
-  }
-
-  Result<std::vector<std::string>> strings(const YAML::Node& node, const std::string& rule_id,
-                                           const std::string& key) const {
-    if (!node.IsSequence()) return error_at(node, rule_id, "'" + key + "' must be a list of strings");
-    std::vector<std::string> out;
-    for (const YAML::Node& item : node) {
-      if (!item.IsScalar()) return error_at(item, rule_id, "'" + key + "' must be a list of strings");
-      out.push_back(item.Scalar());
-    }
-    return out;
-  }
-
-  Result<double> number(const YAML::Node& node, const std::string& rule_id, const std::string& key, double min,
-                        double max) const {
-    double value = 0;
-    if (!node.IsScalar() || !YAML::convert<double>::decode(node, value) || !(value >= min && value <= max)) {
-      std::ostringstream range;
-      range << min << " to " << max;
-      return error_at(node, rule_id, "'" + key + "' must be a number from " + range.str());
-    }
-    return value;
-  }
-
-  Status check_keys(const YAML::Node& map, const std::string& rule_id, std::initializer_list<const char*> allowed,
-                    const std::string& what) const {
-    for (const auto& entry : map) {
-      std::string key = entry.first.IsScalar() ? entry.first.Scalar() : "?";
-      if (std::none_of(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; })) {
-        return error_at(entry.first, rule_id, "unknown key '" + key + "' in " + what);
-      }
-    }
-    return ok_status();
-  }
+  explicit PackReader(std::string file) : YamlReader(std::move(file), "rule ") {}
 
   Result<ContextWords> context(const YAML::Node& node, const std::string& rule_id, const std::string& key,
                                double default_adjust) const {
@@ -130,7 +85,7 @@ class PackReader {
     if (!keys.ok()) return keys.error();
     Rule rule;
     rule.id = id;
-    rule.file = file_;
+    rule.file = file();
     rule.line = node.Mark().line + 1;
     for (const char* required : {"entity", "pattern", "score"}) {
       if (!node[required]) return error_at(node, id, std::string("missing '") + required + "'");
@@ -206,7 +161,7 @@ class PackReader {
     Status keys = check_keys(root, "", {"pack", "version", "description", "rules"}, "the pack");
     if (!keys.ok()) return keys.error();
     RulePack pack;
-    pack.file = file_;
+    pack.file = file();
     for (auto [key, target] : {std::pair{"pack", &pack.name}, std::pair{"version", &pack.version}}) {
       if (!root[key]) return error_at(root, "", std::string("missing '") + key + "'");
       Result<std::string> value = scalar(root[key], "", key);
@@ -224,30 +179,15 @@ class PackReader {
     return pack;
   }
 
- private:
-  std::string file_;
 };
 
 }  // namespace
 
 Result<RulePack> load_pack(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return usage_error(path + ": cannot open rule pack");
   std::string bytes;
-  char buffer[65536];
-  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-    bytes.append(buffer, static_cast<size_t>(in.gcount()));
-    if (bytes.size() > kMaxPackBytes) return usage_error(path + ": rule pack larger than 16 MiB");
-  }
-  PackReader reader(path);
-  Result<RulePack> pack = usage_error(path + ": not loaded");
-  try {
-    pack = reader.pack(YAML::Load(bytes));
-  } catch (const YAML::Exception& e) {
-    return usage_error(path + ":" + std::to_string(e.mark.line + 1) + ": invalid YAML: " + e.msg);
-  } catch (const std::exception& e) {
-    return usage_error(path + ": invalid YAML: " + e.what());
-  }
+  Result<YAML::Node> root = config::load_yaml_file(path, &bytes);
+  if (!root.ok()) return root.error();
+  Result<RulePack> pack = PackReader(path).pack(root.value());
   if (!pack.ok()) return pack;
   io::Sha256 digest;
   digest.update(bytes);
