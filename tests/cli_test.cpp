@@ -72,11 +72,20 @@ const TestKey& test_key() {
   return *key;
 }
 
-// `airlock run ARGS... -r <test key>`.
+const std::string kFormatCheck = std::string(AIRLOCK_SOURCE_DIR) + "/policies/format-check.yaml";
+
+// `airlock run ARGS... -r <test key>`, with the format-check policy (no
+// detection, no gate) unless ARGS name a policy: these tests are about
+// records, formats and outputs; policies have their own below.
 test::ProcessResult airlock_run(std::vector<std::string> args, const std::string& input = "") {
+  bool has_policy = std::find(args.begin(), args.end(), "--policy") != args.end();
   args.insert(args.begin(), "run");
   args.push_back("-r");
   args.push_back(test_key().recipient);
+  if (!has_policy) {
+    args.push_back("--policy");
+    args.push_back(kFormatCheck);
+  }
   return run_airlock(args, input);
 }
 
@@ -435,4 +444,117 @@ TEST_CASE("airlock rules list and test", "[cli][rules]") {
   CHECK_THAT(failing.out,
              Catch::Contains("rule p.digits: match example not found: abcd") && Catch::Contains("2 failed"));
   CHECK(run_airlock({"rules", "frob"}).exit_code == 2);
+}
+
+namespace {
+
+const std::string kPolicies = std::string(AIRLOCK_SOURCE_DIR) + "/policies";
+
+// Chat records with personal data and a secret in them, and one with a
+// private key.
+std::string sensitive_chat(size_t copies) {
+  std::string text;
+  for (size_t i = 0; i < copies; ++i) {
+    text += R"({"messages":[{"role":"user","content":"Please mail the signed contract to jane.doe@example.org or call \"me\" )"
+            R"(tomorrow morning; the renewal goes on card 4111 1111 1111 1111, is that ok with the billing team?"},)"
+            R"({"role":"assistant","content":"Noted, the renewal is scheduled.\nI will not keep the token )"
+            R"(ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789 you pasted; please rotate it."}]})"
+            "\n";
+    text += R"({"messages":[{"role":"user","content":"question )" + std::to_string(i) + R"( with nothing in it"}]})" "\n";
+  }
+  text += R"({"messages":[{"role":"user","content":"here: -----BEGIN RSA PRIVATE KEY----- MIIE"}]})" "\n";
+  return text;
+}
+
+}  // namespace
+
+TEST_CASE("the default policy redacts in place, and a second scan of the output finds nothing", "[cli][policy]") {
+  TempDir dir;
+  test::write_file(dir / "in.jsonl", sensitive_chat(30));
+  auto result = airlock_run({dir / "in.jsonl", "-o", dir / "run", "--policy", kPolicies + "/fine-tune-upload.yaml"});
+  REQUIRE(result.exit_code == 0);  // 1 of 61 records quarantined: under the 5% gate
+  CHECK_THAT(result.err, Catch::Contains("fine-tune-upload") && Catch::Contains("verdict      pass") &&
+                             Catch::Contains("EMAIL_ADDRESS") && Catch::Contains("GITHUB_TOKEN"));
+  std::string clean = read_output(dir / "run/clean.jsonl.age");
+  auto lines = test::split_lines(clean);
+  REQUIRE(lines.size() == 60);
+  CHECK(lines[0] ==
+        R"({"messages":[{"role":"user","content":"Please mail the signed contract to [EMAIL_ADDRESS] or call \"me\" )"
+        R"(tomorrow morning; the renewal goes on card [CREDIT_CARD], is that ok with the billing team?"},)"
+        R"({"role":"assistant","content":"Noted, the renewal is scheduled.\nI will not keep the token )"
+        R"([GITHUB_TOKEN] you pasted; please rotate it."}]})");
+  CHECK(lines[1] == R"({"messages":[{"role":"user","content":"question 0 with nothing in it"}]})");
+  for (const char* value : {"jane.doe", "4111", "ghp_"}) {
+    CHECK(clean.find(value) == std::string::npos);
+    CHECK(test::read_file(dir / "run/summary.json").find(value) == std::string::npos);
+  }
+  std::string quarantine = read_output(dir / "run/quarantine.jsonl.age");
+  CHECK_THAT(quarantine, Catch::Contains(R"("code":"policy_reject")") && Catch::Contains("PRIVATE_KEY"));
+
+  test::write_file(dir / "clean.jsonl", clean);
+  auto rescan = run_airlock({"scan", dir / "clean.jsonl", "--policy", kPolicies + "/fine-tune-upload.yaml",
+                             "--findings", "-", "-q"});
+  REQUIRE(rescan.exit_code == 0);
+  CHECK(rescan.out.empty());
+}
+
+TEST_CASE("a policy run gives the same output for 1, 2 and 8 threads", "[cli][policy]") {
+  TempDir dir;
+  test::write_file(dir / "in.jsonl", sensitive_chat(300) + mixed_file(300));
+  std::string reference;
+  for (std::string threads : {"1", "2", "8"}) {
+    std::string run = dir / ("run" + threads);
+    auto result = airlock_run({dir / "in.jsonl", "-o", run, "-j", threads, "--batch-bytes", "8K", "-q", "--policy",
+                               kPolicies + "/fine-tune-upload.yaml"});
+    REQUIRE(result.exit_code == 1);  // the mixed lines fail the 5% gate
+    std::string clean = read_output(run + "/clean.jsonl.age") + read_output(run + "/quarantine.jsonl.age");
+    if (reference.empty()) reference = clean;
+    CHECK(clean == reference);
+  }
+}
+
+TEST_CASE("pci-dss masks cards to their last four digits and flags the rest", "[cli][policy]") {
+  TempDir dir;
+  test::write_file(dir / "in.jsonl", sensitive_chat(1));
+  auto result = airlock_run({dir / "in.jsonl", "-o", dir / "run", "--policy", kPolicies + "/pci-dss.yaml", "-q"});
+  CHECK(result.exit_code == 1);  // the private-key record is 1 of 3: over the gate
+  std::string clean = read_output(dir / "run/clean.jsonl.age");
+  CHECK_THAT(clean, Catch::Contains("card **** **** **** 1111") && Catch::Contains("jane.doe@example.org") &&
+                        Catch::Contains("[GITHUB_TOKEN]"));
+}
+
+TEST_CASE("the gate refuses with exit 1 and says why, outputs stay for review", "[cli][policy]") {
+  TempDir dir;
+  test::write_file(dir / "in.jsonl", mixed_file(100));
+  auto result = airlock_run({dir / "in.jsonl", "-o", dir / "run", "--policy", kPolicies + "/fine-tune-upload.yaml"});
+  CHECK(result.exit_code == 1);
+  CHECK_THAT(result.err, Catch::Contains("the gate refused") && Catch::Contains("max_quarantine_rate"));
+  std::string summary = test::read_file(dir / "run/summary.json");
+  CHECK_THAT(summary, Catch::Contains(R"("verdict":"fail")") && Catch::Contains(R"("policy":{"name":"fine-tune-upload")"));
+  CHECK(test::exists(dir / "run/clean.jsonl.age"));
+}
+
+TEST_CASE("records that would lose most of their text are rejected, not sent half empty", "[cli][policy]") {
+  TempDir dir;
+  test::write_file(dir / "in.jsonl", R"({"messages":[{"role":"user","content":"jane.doe@example.org"}]})" "\n");
+  auto result = airlock_run({dir / "in.jsonl", "-o", dir / "run", "--policy", kPolicies + "/fine-tune-upload.yaml", "-q"});
+  CHECK(result.exit_code == 1);
+  CHECK(read_output(dir / "run/clean.jsonl.age").empty());
+  CHECK_THAT(read_output(dir / "run/quarantine.jsonl.age"),
+             Catch::Contains("redaction would replace 100% of the record's text"));
+}
+
+TEST_CASE("airlock policy check shows the effective policy or refuses a bad one", "[cli][policy]") {
+  auto good = run_airlock({"policy", "check", kPolicies + "/pci-dss.yaml"});
+  REQUIRE(good.exit_code == 0);
+  CHECK_THAT(good.out, Catch::Contains("policy: \"pci-dss\"") && Catch::Contains("\"PRIVATE_KEY\": reject") &&
+                           Catch::Contains("is valid: 2 rule packs"));
+  TempDir dir;
+  test::write_file(dir / "bad.yaml", "policy: bad\nactions:\n  EMAIL_ADDRESS: obliterate\n");
+  auto bad = run_airlock({"policy", "check", dir / "bad.yaml"});
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.err, Catch::Contains("bad.yaml:3: unknown action 'obliterate'"));
+  auto run_bad = airlock_run({kSample, "-o", dir / "run", "--policy", dir / "bad.yaml"});
+  CHECK(run_bad.exit_code == 2);
+  CHECK_FALSE(test::exists(dir / "run"));
 }

@@ -11,6 +11,7 @@ namespace airlock::cli {
 int run_command(const std::vector<std::string>& args);
 int scan_command(const std::vector<std::string>& args);
 int rules_command(const std::vector<std::string>& args);
+int policy_command(const std::vector<std::string>& args);
 int keygen_command(const std::vector<std::string>& args);
 int seal_command(const std::vector<std::string>& args);
 int open_command(const std::vector<std::string>& args);

@@ -22,6 +22,7 @@ Commands:
   run       check inputs and write clean output, quarantine and a summary
   scan      write findings (personal data, secrets, …) without changing anything
   rules     list the rule packs, or test every rule against its examples
+  policy    check a policy and print what it amounts to
   keygen    make an age identity (private key) and print its public key
   seal      encrypt a file or stream with age (to recipients or a passphrase)
   open      decrypt an age file (from airlock, age or rage)
@@ -70,6 +71,7 @@ int main(int argc, char** argv) {
   if (command == "run") return airlock::cli::run_command(args);
   if (command == "scan") return airlock::cli::scan_command(args);
   if (command == "rules") return airlock::cli::rules_command(args);
+  if (command == "policy") return airlock::cli::policy_command(args);
   if (command == "keygen") return airlock::cli::keygen_command(args);
   if (command == "seal") return airlock::cli::seal_command(args);
   if (command == "open") return airlock::cli::open_command(args);

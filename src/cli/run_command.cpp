@@ -8,8 +8,10 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/crypto_io.h"
+#include "cli/policy_loading.h"
 #include "cli/pipeline_options.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/policy_stage.h"
 
 namespace airlock::cli {
 namespace {
@@ -34,8 +36,16 @@ decompressed transparently (recognised by their content, not their name).
 Outputs are written under temporary names and published only when the whole
 run succeeds.
 
+Each record goes through the policy (default: policies/fine-tune-upload.yaml):
+its rule packs find personal data and secrets, and per entity the policy
+redacts, masks, flags or rejects. The run's verdict fails (exit 1) when more
+records went to quarantine than the policy's gate allows.
+
 Options:
   -o, --out DIR           run directory to create or fill (required)
+  -p, --policy FILE       the policy (see docs/policies.md; shipped ones in
+                          policies/: fine-tune-upload, pci-dss, secrets-only,
+                          format-check)
   -r, --recipient R       encrypt the outputs to the age recipient R (age1...);
                           repeatable
   -R, --recipients-file F encrypt to every recipient in F (one a line, # comments);
@@ -66,13 +76,17 @@ Bad records never stop the run: invalid JSON or UTF-8, lone surrogates, NUL
 bytes, over-long lines, records that are not objects or lack the selected
 fields all go to quarantine with a reason (see docs/formats.md).
 
-Exit status: 0 the run completed; 2 usage or configuration error; 3 an input
-could not be read (missing file, truncated .gz) or an output not written.
+Exit status: 0 the run completed and passed its gate; 1 the gate refused
+(outputs are written for review); 2 usage or configuration error (bad option,
+policy or rule pack); 3 an input could not be read (missing file, truncated
+.gz) or an output not written.
 )";
 
 struct RunArgs {
   pipeline::Options options;
   pipeline::OutputProtection protection;
+  std::string policy;  // empty: the default
+  bool fields_given = false;
   std::string out_dir;
   bool force = false;
   bool quiet = false;
@@ -85,6 +99,7 @@ Result<RunArgs> parse_run_args(const std::vector<std::string>& args) {
                              {"--recipient", "-r", true},
                              {"--recipients-file", "-R", true},
                              {"--plaintext-output", "", false},
+                             {"--policy", "-p", true},
                              {"--force", "", false},
                              {"--quiet", "-q", false},
                              {"--help", "-h", false}});
@@ -98,12 +113,8 @@ Result<RunArgs> parse_run_args(const std::vector<std::string>& args) {
   if (!recipients.ok()) return recipients.error();
   run.protection.recipients = std::move(recipients.value());
   run.protection.plaintext_clean = a.has("--plaintext-output");
-  if (run.protection.recipients.empty()) {
-    return usage_error(
-        "no recipient to encrypt the outputs to: the quarantine (and the clean output) hold the data "
-        "being protected.\nMake a key with `airlock keygen -o key.txt`, then run with -r age1... "
-        "(the public key it prints) or -R recipients.txt.");
-  }
+  run.policy = a.value("--policy");
+  run.fields_given = a.has("--fields");
   Status options = read_pipeline_options(a, run.options);
   if (!options.ok()) return options.error();
   run.out_dir = a.value("--out");
@@ -111,6 +122,22 @@ Result<RunArgs> parse_run_args(const std::vector<std::string>& args) {
   run.quiet = a.has("--quiet");
   if (run.out_dir.empty()) return usage_error("--out DIR is required");
   return run;
+}
+
+// The verdict: the run fails its gate when more records went to quarantine
+// than the policy tolerates (the outputs are still written, for review).
+void apply_gate(const policy::Policy& policy, const std::string& policy_sha256, pipeline::Summary& summary) {
+  summary.policy_name = policy.name;
+  summary.policy_version = policy.version;
+  summary.policy_sha256 = policy_sha256;
+  const pipeline::Counts& totals = summary.totals;
+  double rate = totals.records ? static_cast<double>(totals.quarantined) / static_cast<double>(totals.records) : 0;
+  if (rate <= policy.max_quarantine_rate) return;
+  char reason[160];
+  std::snprintf(reason, sizeof reason, "%.1f%% of records quarantined, above the policy's %.1f%% (gate: max_quarantine_rate)",
+                rate * 100, policy.max_quarantine_rate * 100);
+  summary.verdict = "fail";
+  summary.verdict_reason = reason;
 }
 
 std::string format_duration(double seconds) {
@@ -149,22 +176,53 @@ int run_command(const std::vector<std::string>& args) {
   if (!run.quiet) run.options.notice = [](const std::string& text) { std::cerr << "airlock: " << text << "\n"; };
   if (show_progress) run.options.progress = print_progress;
 
+  Result<LoadedPolicy> loaded = load_policy_and_rules(run.policy);
+  if (!loaded.ok()) return report_error(loaded.error());
+  const policy::Policy& policy = loaded->policy;
+  if (!run.fields_given) run.options.fields = policy.fields;
+  if (run.protection.recipients.empty()) {
+    for (const std::string& text : policy.recipients) {
+      Result<crypto::Recipient> recipient = crypto::Recipient::parse(text);
+      if (!recipient.ok()) return report_error(usage_error(policy.file + ": " + recipient.error().message));
+      run.protection.recipients.push_back(recipient.value());
+    }
+  }
+  if (run.protection.recipients.empty()) {
+    return report_usage_error("run", usage_error(
+        "no recipient to encrypt the outputs to: the quarantine (and the clean output) hold the data "
+        "being protected.\nMake a key with `airlock keygen -o key.txt`, then run with -r age1... "
+        "(the public key it prints), -R recipients.txt, or recipients: in the policy."));
+  }
+
   Result<pipeline::OpenedInputs> inputs = pipeline::open_inputs(run.options.inputs);
   if (!inputs.ok()) return report_error(inputs.error());
   Result<std::unique_ptr<pipeline::RunDirectory>> dir =
       pipeline::RunDirectory::create(run.out_dir, run.force, inputs->infos, run.protection);
   if (!dir.ok()) return report_error(dir.error());
 
-  std::vector<const pipeline::Stage*> stages;  // detection and policy plug in here
+  std::unique_ptr<pipeline::PolicyStage> policy_stage;
+  std::vector<const pipeline::Stage*> stages;
+  if (loaded->scanner) {
+    policy_stage = std::make_unique<pipeline::PolicyStage>(*loaded->scanner, policy);
+    stages.push_back(policy_stage.get());
+  }
   Result<pipeline::Summary> summary =
       pipeline::run(run.options, std::move(inputs.value()), stages, dir.value()->sinks());
   if (show_progress) std::cerr << "\r\033[K" << std::flush;
   if (!summary.ok()) return report_error(summary.error());
   summary->clean_file = dir.value()->clean_file();
   summary->quarantine_file = dir.value()->quarantine_file();
+  apply_gate(policy, loaded->sha256, summary.value());
   Status committed = dir.value()->commit(pipeline::summary_json(summary.value(), AIRLOCK_VERSION));
   if (!committed.ok()) return report_error(committed.error());
-  if (!run.quiet) std::cerr << pipeline::summary_text(summary.value(), run.out_dir);
+  if (!run.quiet) {
+    std::cerr << pipeline::summary_text(summary.value(), run.out_dir);
+    if (policy_stage) std::cerr << policy_stage->actions_table();
+  }
+  if (summary->verdict != "pass") {
+    std::cerr << "airlock: the gate refused: " << summary->verdict_reason << "\n";
+    return 1;
+  }
   return 0;
 }
 

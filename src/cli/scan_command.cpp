@@ -9,6 +9,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/pipeline_options.h"
+#include "cli/policy_loading.h"
 #include "detect/detect.h"
 #include "pipeline/findings.h"
 #include "pipeline/pipeline.h"
@@ -34,6 +35,8 @@ Options:
   --findings FILE         where findings go (required; - for standard output)
   --rules PATH            a rule pack (.yaml) or a folder of them; repeatable
                           (default: the shipped packs, %s)
+  -p, --policy FILE       take the rule packs, minimum score and fields from a
+                          policy instead (not with --rules)
   --format FORMAT         jsonl (default) or sarif (SARIF 2.1.0)
   --min-score X           drop findings scored below X, 0 to 1 (default 0.5)
   --fields SPEC           which strings to scan, as for airlock run (default auto)
@@ -65,6 +68,7 @@ pack is refused with FILE:LINE: rule ID: reason and exit status 2.
 
 struct ScanArgs {
   pipeline::Options options;
+  std::string policy;
   std::vector<std::string> rules;
   std::string findings;
   bool sarif = false;
@@ -77,6 +81,8 @@ Result<ScanArgs> parse_scan_args(const ParsedArgs& a) {
   Status options = read_pipeline_options(a, scan.options);
   if (!options.ok()) return options.error();
   scan.rules = a.values("--rules");
+  scan.policy = a.value("--policy");
+  if (!scan.policy.empty() && !scan.rules.empty()) return usage_error("--policy and --rules do not go together");
   if (scan.rules.empty()) scan.rules.push_back(AIRLOCK_RULES_DIR);
   scan.findings = a.value("--findings");
   scan.quiet = a.has("--quiet");
@@ -152,6 +158,7 @@ int scan_command(const std::vector<std::string>& args) {
   std::vector<OptionSpec> specs = pipeline_option_specs();
   specs.insert(specs.end(), {{"--findings", "", true},
                              {"--rules", "", true},
+                             {"--policy", "-p", true},
                              {"--format", "", true},
                              {"--min-score", "", true},
                              {"--quiet", "-q", false},
@@ -166,7 +173,17 @@ int scan_command(const std::vector<std::string>& args) {
   if (!scan.ok()) return report_usage_error("scan", scan.error());
   if (!scan->quiet) scan->options.notice = [](const std::string& text) { std::cerr << "airlock: " << text << "\n"; };
 
-  Result<std::unique_ptr<detect::Scanner>> scanner = load_scanner(scan->rules, scan->min_score);
+  Result<std::unique_ptr<detect::Scanner>> scanner = usage_error("no rules");
+  if (!scan->policy.empty()) {
+    Result<LoadedPolicy> loaded = load_policy_and_rules(scan->policy);
+    if (!loaded.ok()) return report_error(loaded.error());
+    if (!loaded->scanner) return report_error(usage_error(scan->policy + ": the policy names no rule pack to scan with"));
+    if (!parsed->has("--min-score")) scan->min_score = loaded->policy.min_score;
+    if (!parsed->has("--fields")) scan->options.fields = loaded->policy.fields;
+    scanner = load_scanner(loaded->policy.rule_packs, scan->min_score);
+  } else {
+    scanner = load_scanner(scan->rules, scan->min_score);
+  }
   if (!scanner.ok()) return report_error(scanner.error());
   Result<pipeline::OpenedInputs> inputs = pipeline::open_inputs(scan->options.inputs);
   if (!inputs.ok()) return report_error(inputs.error());

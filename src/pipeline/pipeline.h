@@ -115,6 +115,12 @@ struct Summary {
   uint64_t quarantine_bytes = 0;  // before encryption
   OutputFile clean_file;          // set by the caller that chose the outputs
   OutputFile quarantine_file;
+  // Set by the caller that applied a policy.
+  std::string policy_name;
+  std::string policy_version;
+  std::string policy_sha256;      // of the effective policy
+  std::string verdict = "pass";   // "pass", or "fail" when the gate refused
+  std::string verdict_reason;
 };
 
 struct Sinks {

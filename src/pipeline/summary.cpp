@@ -57,7 +57,19 @@ std::string format(const char* pattern, double value) {
 std::string summary_json(const Summary& summary, std::string_view version) {
   std::string out = "{\"airlock_version\":\"";
   out += version;
-  out += "\",\"threads\":" + std::to_string(summary.threads);
+  out += "\",\"verdict\":\"" + summary.verdict + "\"";
+  if (!summary.verdict_reason.empty()) {
+    out += ",\"verdict_reason\":";
+    append_json_string_lossless(out, summary.verdict_reason);
+  }
+  if (!summary.policy_name.empty()) {
+    out += ",\"policy\":{\"name\":";
+    append_json_string_lossless(out, summary.policy_name);
+    out += ",\"version\":";
+    append_json_string_lossless(out, summary.policy_version);
+    out += ",\"sha256\":\"" + summary.policy_sha256 + "\"}";
+  }
+  out += ",\"threads\":" + std::to_string(summary.threads);
   out += ",\"seconds\":" + format("%.3f", summary.seconds);
   out += ",\"inputs\":[";
   for (size_t i = 0; i < summary.inputs.size(); ++i) {
@@ -120,6 +132,8 @@ std::string summary_text(const Summary& summary, const std::string& out_dir) {
   auto describe = [&](const OutputFile& file) {
     return out_dir + "/" + file.name + (file.encrypted ? " (encrypted)" : " (plaintext)");
   };
+  if (!summary.policy_name.empty()) out += "  policy       " + summary.policy_name + " " + summary.policy_version + "\n";
+  out += "  verdict      " + summary.verdict + (summary.verdict_reason.empty() ? "" : ": " + summary.verdict_reason) + "\n";
   out += "  wrote " + describe(summary.clean_file) + ", " + describe(summary.quarantine_file) + ", " + out_dir + "/" +
          RunDirectory::kSummary + "\n";
   return out;

@@ -465,6 +465,8 @@ std::string_view reason_code(Reason reason) {
       return "field_type";
     case Reason::kNormalizeLimit:
       return "normalize_limit";
+    case Reason::kPolicyReject:
+      return "policy_reject";
   }
   return "invalid_json";
 }

@@ -31,6 +31,7 @@ enum class Reason : uint8_t {
   kMissingField,
   kFieldType,
   kNormalizeLimit,
+  kPolicyReject,
 };
 std::string_view reason_code(Reason reason);
 

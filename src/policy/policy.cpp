@@ -1,0 +1,320 @@
+// Loading policies, choosing actions, transforming values.
+#include "policy/policy.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+
+#include "config/yaml_reader.h"
+
+namespace airlock::policy {
+namespace {
+
+constexpr int kMaxExtendsDepth = 8;
+
+std::string folder_of(const std::string& path) {
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  return parent.empty() ? "." : parent.string();
+}
+
+// "pii" names a shipped pack; anything with a '/' or a .yaml ending is a
+// path relative to the policy's folder.
+std::string resolve_pack(const std::string& name, const std::string& policy_folder, const std::string& builtin) {
+  bool is_path = name.find('/') != std::string::npos || name.ends_with(".yaml") || name.ends_with(".yml");
+  if (!is_path) return builtin + "/" + name + ".yaml";
+  if (!name.empty() && name[0] == '/') return name;
+  return policy_folder + "/" + name;
+}
+
+size_t literal_length(std::string_view pattern) {
+  return static_cast<size_t>(std::count_if(pattern.begin(), pattern.end(), [](char c) { return c != '*'; }));
+}
+
+class PolicyReader : public config::YamlReader {
+ public:
+  PolicyReader(std::string file, std::string builtin_rules_dir)
+      : YamlReader(std::move(file), ""), builtin_(std::move(builtin_rules_dir)) {}
+
+  // Reads `root` over `policy` (which holds what the file extends).
+  Status read(const YAML::Node& root, Policy& policy) const {
+    if (!root.IsMap()) return error_at(root, "", "a policy is a mapping (see docs/policies.md)");
+    Status keys = check_keys(root, "",
+                             {"policy", "version", "description", "extends", "rules", "fields", "min_score",
+                              "placeholder", "actions", "reject", "gate", "recipients"},
+                             "the policy");
+    if (!keys.ok()) return keys;
+    for (auto [key, target] : {std::pair{"policy", &policy.name}, std::pair{"version", &policy.version},
+                               std::pair{"description", &policy.description}, std::pair{"fields", &policy.fields},
+                               std::pair{"placeholder", &policy.placeholder}}) {
+      if (!root[key]) continue;
+      Result<std::string> value = scalar(root[key], "", key);
+      if (!value.ok()) return value.error();
+      *target = value.value();
+    }
+    if (policy.placeholder.find("{entity}") == std::string::npos && root["placeholder"]) {
+      return error_at(root["placeholder"], "", "'placeholder' must contain {entity}");
+    }
+    if (root["rules"]) {
+      Result<std::vector<std::string>> packs = strings(root["rules"], "", "rules");
+      if (!packs.ok()) return packs.error();
+      policy.rule_packs.clear();
+      for (const std::string& pack : packs.value()) {
+        policy.rule_packs.push_back(resolve_pack(pack, folder_of(file()), builtin_));
+      }
+    }
+    if (root["min_score"]) {
+      Result<double> score = number(root["min_score"], "", "min_score", 0, 1);
+      if (!score.ok()) return score.error();
+      policy.min_score = score.value();
+    }
+    if (root["actions"]) {
+      Status actions = read_actions(root["actions"], policy);
+      if (!actions.ok()) return actions;
+    }
+    if (root["reject"]) {
+      Status reject = read_reject(root["reject"], policy);
+      if (!reject.ok()) return reject;
+    }
+    if (root["gate"]) {
+      const YAML::Node& gate = root["gate"];
+      if (!gate.IsMap()) return error_at(gate, "", "'gate' must be a mapping");
+      Status gate_keys = check_keys(gate, "", {"max_quarantine_rate"}, "'gate'");
+      if (!gate_keys.ok()) return gate_keys;
+      if (gate["max_quarantine_rate"]) {
+        Result<double> rate = number(gate["max_quarantine_rate"], "", "max_quarantine_rate", 0, 1);
+        if (!rate.ok()) return rate.error();
+        policy.max_quarantine_rate = rate.value();
+      }
+    }
+    if (root["recipients"]) {
+      Result<std::vector<std::string>> recipients = strings(root["recipients"], "", "recipients");
+      if (!recipients.ok()) return recipients.error();
+      policy.recipients = recipients.value();
+    }
+    return ok_status();
+  }
+
+ private:
+  Result<Action> action(const YAML::Node& node, const std::string& entity) const {
+    Action action;
+    std::string name;
+    if (node.IsScalar()) {
+      name = node.Scalar();
+    } else if (node.IsMap() && node["action"] && node["action"].IsScalar()) {
+      Status keys = check_keys(node, "", {"action", "keep", "char"}, "the action for " + entity);
+      if (!keys.ok()) return keys.error();
+      name = node["action"].Scalar();
+      if (node["keep"]) {
+        Result<double> keep = number(node["keep"], "", "keep", 0, 64);
+        if (!keep.ok()) return keep.error();
+        action.keep_last = static_cast<size_t>(keep.value());
+      }
+      if (node["char"]) {
+        if (!node["char"].IsScalar() || node["char"].Scalar().size() != 1) {
+          return error_at(node["char"], "", "'char' must be one ASCII character");
+        }
+        action.mask_char = node["char"].Scalar()[0];
+      }
+    } else {
+      return error_at(node, "", "the action for " + entity + " must be a name or {action: ..., ...}");
+    }
+    for (ActionKind kind : {ActionKind::kRedact, ActionKind::kMask, ActionKind::kReject, ActionKind::kFlag}) {
+      if (name == action_name(kind)) {
+        action.kind = kind;
+        return action;
+      }
+    }
+    return error_at(node, "", "unknown action '" + name + "' for " + entity + " (redact, mask, reject or flag)");
+  }
+
+  Status read_actions(const YAML::Node& node, Policy& policy) const {
+    if (!node.IsMap()) return error_at(node, "", "'actions' must map entities to actions");
+    for (const auto& entry : node) {
+      if (!entry.first.IsScalar()) return error_at(entry.first, "", "an entity name must be a string");
+      std::string pattern = entry.first.Scalar();
+      bool valid = !pattern.empty() && std::all_of(pattern.begin(), pattern.end(), [](unsigned char c) {
+        return std::isupper(c) || std::isdigit(c) || c == '_' || c == '*';
+      });
+      if (!valid) return error_at(entry.first, "", "'" + pattern + "' is not an entity name or pattern (A-Z, 0-9, _, *)");
+      Result<Action> parsed = action(entry.second, pattern);
+      if (!parsed.ok()) return parsed.error();
+      auto same = std::find_if(policy.actions.begin(), policy.actions.end(),
+                               [&](const EntityAction& a) { return a.pattern == pattern; });
+      if (same != policy.actions.end()) {
+        same->action = parsed.value();  // a policy overrides what it extends
+      } else {
+        policy.actions.push_back({pattern, parsed.value()});
+      }
+    }
+    return ok_status();
+  }
+
+  Status read_reject(const YAML::Node& node, Policy& policy) const {
+    if (!node.IsMap()) return error_at(node, "", "'reject' must be a mapping");
+    Status keys = check_keys(node, "", {"entities", "max_findings", "max_redacted_fraction"}, "'reject'");
+    if (!keys.ok()) return keys;
+    if (node["entities"]) {
+      Result<std::vector<std::string>> entities = strings(node["entities"], "", "entities");
+      if (!entities.ok()) return entities.error();
+      policy.reject_entities = entities.value();
+    }
+    if (node["max_findings"]) {
+      Result<double> max = number(node["max_findings"], "", "max_findings", 0, 1e9);
+      if (!max.ok()) return max.error();
+      policy.max_findings = static_cast<size_t>(max.value());
+    }
+    if (node["max_redacted_fraction"]) {
+      Result<double> fraction = number(node["max_redacted_fraction"], "", "max_redacted_fraction", 0, 1);
+      if (!fraction.ok()) return fraction.error();
+      policy.max_redacted_fraction = fraction.value();
+    }
+    return ok_status();
+  }
+
+  std::string builtin_;
+};
+
+Status load_into(const std::string& path, const std::string& builtin, Policy& policy, int depth) {
+  if (depth > kMaxExtendsDepth) return usage_error(path + ": 'extends' goes deeper than 8 policies (a cycle?)");
+  Result<YAML::Node> root = config::load_yaml_file(path);
+  if (!root.ok()) return root.error();
+  PolicyReader reader(path, builtin);
+  if (root->IsMap() && root.value()["extends"]) {
+    const YAML::Node& extends = root.value()["extends"];
+    if (!extends.IsScalar()) return reader.error_at(extends, "", "'extends' must name one policy file");
+    std::string parent = extends.Scalar();
+    if (parent.empty() || parent[0] != '/') parent = folder_of(path) + "/" + parent;
+    Status base = load_into(parent, builtin, policy, depth + 1);
+    if (!base.ok()) return base;
+  }
+  return reader.read(root.value(), policy);
+}
+
+std::string format_number(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%g", value);
+  return buffer;
+}
+
+std::string quoted(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+std::string_view action_name(ActionKind kind) {
+  switch (kind) {
+    case ActionKind::kRedact: return "redact";
+    case ActionKind::kMask: return "mask";
+    case ActionKind::kReject: return "reject";
+    case ActionKind::kFlag: return "flag";
+  }
+  return "redact";
+}
+
+bool entity_matches(std::string_view pattern, std::string_view entity) {
+  size_t star = pattern.find('*');
+  if (star == std::string_view::npos) return pattern == entity;
+  std::string_view head = pattern.substr(0, star);
+  if (entity.substr(0, head.size()) != head) return false;
+  std::string_view rest = pattern.substr(star + 1);
+  for (size_t at = head.size(); at <= entity.size(); ++at) {
+    if (entity_matches(rest, entity.substr(at))) return true;
+  }
+  return false;
+}
+
+Action Policy::action_for(std::string_view entity) const {
+  const EntityAction* best = nullptr;
+  for (const EntityAction& candidate : actions) {
+    if (!entity_matches(candidate.pattern, entity)) continue;
+    if (candidate.pattern == entity) return candidate.action;
+    if (!best || literal_length(candidate.pattern) > literal_length(best->pattern)) best = &candidate;
+  }
+  return best ? best->action : Action{};
+}
+
+bool Policy::rejects_entity(std::string_view entity) const {
+  return std::any_of(reject_entities.begin(), reject_entities.end(),
+                     [&](const std::string& pattern) { return entity_matches(pattern, entity); });
+}
+
+Result<Policy> load_policy(const std::string& path, const std::string& builtin_rules_dir) {
+  Policy policy;
+  policy.file = path;
+  Status loaded = load_into(path, builtin_rules_dir, policy, 0);
+  if (!loaded.ok()) return loaded.error();
+  if (policy.name.empty()) return usage_error(path + ": missing 'policy' (its name)");
+  for (const std::string& recipient : policy.recipients) {
+    if (recipient.rfind("age1", 0) != 0) return usage_error(path + ": recipients must be age1… public keys");
+  }
+  return policy;
+}
+
+std::string effective_yaml(const Policy& policy) {
+  std::string out = "policy: " + quoted(policy.name) + "\nversion: " + quoted(policy.version) + "\n";
+  if (!policy.description.empty()) out += "description: " + quoted(policy.description) + "\n";
+  out += policy.rule_packs.empty() ? "rules: []\n" : "rules:\n";
+  for (const std::string& pack : policy.rule_packs) out += "  - " + quoted(pack) + "\n";
+  out += "fields: " + quoted(policy.fields) + "\nmin_score: " + format_number(policy.min_score) + "\n";
+  out += "placeholder: " + quoted(policy.placeholder) + (policy.actions.empty() ? "\nactions: {}\n" : "\nactions:\n");
+  for (const EntityAction& a : policy.actions) {
+    out += "  " + quoted(a.pattern) + ": ";
+    if (a.action.kind == ActionKind::kMask) {
+      out += "{action: mask, keep: " + std::to_string(a.action.keep_last) + ", char: " +
+             quoted(std::string(1, a.action.mask_char)) + "}\n";
+    } else {
+      out += std::string(action_name(a.action.kind)) + "\n";
+    }
+  }
+  out += "reject:\n  entities: [";
+  for (size_t i = 0; i < policy.reject_entities.size(); ++i) out += (i ? ", " : "") + quoted(policy.reject_entities[i]);
+  out += "]\n  max_findings: " + std::to_string(policy.max_findings) +
+         "\n  max_redacted_fraction: " + format_number(policy.max_redacted_fraction) + "\n";
+  out += "gate:\n  max_quarantine_rate: " + format_number(policy.max_quarantine_rate) +
+         (policy.recipients.empty() ? "\nrecipients: []\n" : "\nrecipients:\n");
+  for (const std::string& recipient : policy.recipients) out += "  - " + recipient + "\n";
+  return out;
+}
+
+std::string transform(const Action& action, std::string_view entity, std::string_view value,
+                      const std::string& placeholder) {
+  if (action.kind == ActionKind::kRedact) {
+    std::string out = placeholder;
+    size_t at = out.find("{entity}");
+    if (at != std::string::npos) out.replace(at, 8, entity);
+    return out;
+  }
+  if (action.kind != ActionKind::kMask) return std::string(value);
+  // Mask: every letter or digit but the last keep_last becomes mask_char;
+  // separators and punctuation stay, so the shape of the value stays.
+  auto is_kept_shape = [](unsigned char c) { return c < 0x80 && !std::isalnum(c); };
+  size_t maskable = 0;
+  for (size_t i = 0; i < value.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(value[i]);
+    if ((c & 0xC0) == 0x80) continue;  // continuation byte: counted with its lead
+    if (!is_kept_shape(c)) ++maskable;
+  }
+  size_t to_mask = maskable > action.keep_last ? maskable - action.keep_last : 0;
+  std::string out;
+  for (size_t i = 0; i < value.size();) {
+    unsigned char c = static_cast<unsigned char>(value[i]);
+    size_t length = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    length = std::min(length, value.size() - i);
+    if (is_kept_shape(c) || to_mask == 0) {
+      out.append(value.substr(i, length));
+    } else {
+      out += action.mask_char;
+      --to_mask;
+    }
+    i += length;
+  }
+  return out;
+}
+
+}  // namespace airlock::policy

@@ -1,0 +1,167 @@
+// policy: loading, extending, choosing actions, transforming values.
+#include <catch2/catch.hpp>
+
+#include "policy/policy.h"
+#include "test_util.h"
+
+using namespace airlock;
+using policy::ActionKind;
+using test::TempDir;
+
+namespace {
+
+const std::string kRulesDir = std::string(AIRLOCK_SOURCE_DIR) + "/rules";
+
+Result<policy::Policy> load_text(const TempDir& dir, const std::string& yaml, const std::string& name = "p.yaml") {
+  test::write_file(dir / name, yaml);
+  return policy::load_policy(dir / name, kRulesDir);
+}
+
+std::string load_error(const std::string& yaml) {
+  TempDir dir;
+  auto loaded = load_text(dir, yaml);
+  if (loaded.ok()) return "";
+  CHECK(loaded.error().exit_code() == 2);
+  return loaded.error().message;
+}
+
+}  // namespace
+
+TEST_CASE("policy: a policy loads with every field", "[policy]") {
+  TempDir dir;
+  auto p = load_text(dir, R"(policy: demo
+version: "2"
+description: for tests
+rules: [pii, ./local.yaml]
+fields: chat
+min_score: 0.7
+placeholder: "<{entity}>"
+actions:
+  "*": redact
+  CREDIT_CARD: {action: mask, keep: 2, char: "#"}
+  PASSWORD: flag
+reject:
+  entities: [PRIVATE_KEY, "*_TOKEN"]
+  max_findings: 9
+  max_redacted_fraction: 0.25
+gate:
+  max_quarantine_rate: 0.1
+recipients: [age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq]
+)");
+  REQUIRE(p.ok());
+  CHECK(p->name == "demo");
+  CHECK(p->version == "2");
+  CHECK(p->rule_packs == std::vector<std::string>{kRulesDir + "/pii.yaml", dir.path() + "/./local.yaml"});
+  CHECK(p->fields == "chat");
+  CHECK(p->min_score == Approx(0.7));
+  CHECK(p->placeholder == "<{entity}>");
+  CHECK(p->action_for("CREDIT_CARD").kind == ActionKind::kMask);
+  CHECK(p->action_for("CREDIT_CARD").keep_last == 2);
+  CHECK(p->action_for("CREDIT_CARD").mask_char == '#');
+  CHECK(p->action_for("PASSWORD").kind == ActionKind::kFlag);
+  CHECK(p->action_for("ANYTHING").kind == ActionKind::kRedact);
+  CHECK(p->rejects_entity("GITHUB_TOKEN"));
+  CHECK_FALSE(p->rejects_entity("EMAIL_ADDRESS"));
+  CHECK(p->max_findings == 9);
+  CHECK(p->max_redacted_fraction == Approx(0.25));
+  CHECK(p->max_quarantine_rate == Approx(0.1));
+  CHECK(p->recipients.size() == 1);
+}
+
+TEST_CASE("policy: malformed policies are refused with file, line and reason", "[policy]") {
+  CHECK(load_error("policy: ok\nversion: '1'\n") == "");
+  CHECK_THAT(load_error("policy: p\ncolour: red\n"), Catch::Contains("p.yaml:2: unknown key 'colour'"));
+  CHECK_THAT(load_error("policy: p\nactions: {EMAIL_ADDRESS: shred}\n"),
+             Catch::Contains("p.yaml:2: unknown action 'shred' for EMAIL_ADDRESS"));
+  CHECK_THAT(load_error("policy: p\nactions: {email: redact}\n"), Catch::Contains("'email' is not an entity name"));
+  CHECK_THAT(load_error("policy: p\nactions: {X: {action: mask, keep: -1}}\n"), Catch::Contains("'keep' must be"));
+  CHECK_THAT(load_error("policy: p\nmin_score: 3\n"), Catch::Contains("'min_score' must be a number from 0 to 1"));
+  CHECK_THAT(load_error("policy: p\ngate: {max_quarantine_rate: 2}\n"), Catch::Contains("max_quarantine_rate"));
+  CHECK_THAT(load_error("policy: p\nreject: {entities: X}\n"), Catch::Contains("must be a list of strings"));
+  CHECK_THAT(load_error("policy: p\nplaceholder: REDACTED\n"), Catch::Contains("must contain {entity}"));
+  CHECK_THAT(load_error("policy: p\nrecipients: [bob]\n"), Catch::Contains("age1"));
+  CHECK_THAT(load_error("version: '1'\n"), Catch::Contains("missing 'policy'"));
+  CHECK_THAT(load_error("policy: [unclosed\n"), Catch::Contains("invalid YAML"));
+  CHECK_THAT(load_error("policy: p\nextends: missing.yaml\n"), Catch::Contains("missing.yaml: cannot open"));
+}
+
+TEST_CASE("policy: extends merges, the extending policy wins, cycles are refused", "[policy]") {
+  TempDir dir;
+  test::write_file(dir / "base.yaml", R"(policy: base
+version: "1"
+rules: [pii]
+actions: {"*": redact, US_SSN: reject}
+gate: {max_quarantine_rate: 0.05}
+)");
+  auto child = load_text(dir, "policy: child\nextends: base.yaml\nactions: {\"*\": flag}\n", "child.yaml");
+  REQUIRE(child.ok());
+  CHECK(child->name == "child");
+  CHECK(child->version == "1");
+  CHECK(child->rule_packs == std::vector<std::string>{kRulesDir + "/pii.yaml"});
+  CHECK(child->action_for("EMAIL_ADDRESS").kind == ActionKind::kFlag);
+  CHECK(child->action_for("US_SSN").kind == ActionKind::kReject);
+  CHECK(child->max_quarantine_rate == Approx(0.05));
+
+  test::write_file(dir / "a.yaml", "policy: a\nextends: b.yaml\n");
+  test::write_file(dir / "b.yaml", "policy: b\nextends: a.yaml\n");
+  auto cycle = policy::load_policy(dir / "a.yaml", kRulesDir);
+  REQUIRE_FALSE(cycle.ok());
+  CHECK_THAT(cycle.error().message, Catch::Contains("deeper than 8"));
+}
+
+TEST_CASE("policy: the most specific entity pattern wins", "[policy]") {
+  CHECK(policy::entity_matches("*", "EMAIL_ADDRESS"));
+  CHECK(policy::entity_matches("*_TOKEN", "GITHUB_TOKEN"));
+  CHECK(policy::entity_matches("US_*", "US_SSN"));
+  CHECK(policy::entity_matches("A*B*C", "AXXBYYC"));
+  CHECK_FALSE(policy::entity_matches("*_TOKEN", "TOKEN"));
+  CHECK_FALSE(policy::entity_matches("US_SSN", "US_SSN_X"));
+  TempDir dir;
+  auto p = load_text(dir, R"(policy: p
+actions:
+  "*": flag
+  "US_*": mask
+  "US_S*": reject
+  US_SSN: redact
+)");
+  REQUIRE(p.ok());
+  CHECK(p->action_for("US_SSN").kind == ActionKind::kRedact);    // exact
+  CHECK(p->action_for("US_SSX").kind == ActionKind::kReject);    // longest pattern
+  CHECK(p->action_for("US_ITIN").kind == ActionKind::kMask);
+  CHECK(p->action_for("EMAIL").kind == ActionKind::kFlag);
+}
+
+TEST_CASE("policy: redact and mask transform values, keeping their shape", "[policy]") {
+  policy::Action redact;
+  CHECK(policy::transform(redact, "EMAIL_ADDRESS", "a@b.org", "[{entity}]") == "[EMAIL_ADDRESS]");
+  CHECK(policy::transform(redact, "X", "v", "<{entity}:hidden>") == "<X:hidden>");
+  policy::Action mask{ActionKind::kMask, 4, '*'};
+  CHECK(policy::transform(mask, "CREDIT_CARD", "4111 1111 1111 1111", "") == "**** **** **** 1111");
+  CHECK(policy::transform(mask, "CREDIT_CARD", "4111-1111-1111-1111", "") == "****-****-****-1111");
+  CHECK(policy::transform(mask, "X", "abc", "") == "abc");  // shorter than what is kept
+  CHECK(policy::transform({ActionKind::kMask, 0, '#'}, "X", "ab-c", "") == "##-#");
+  CHECK(policy::transform(mask, "X", "\xEF\xBC\x94\xEF\xBC\x91\xEF\xBC\x91\xEF\xBC\x91 1234", "") ==
+        "**** 1234");  // fullwidth digits mask one character each
+  policy::Action flag{ActionKind::kFlag, 4, '*'};
+  CHECK(policy::transform(flag, "X", "kept", "") == "kept");
+}
+
+TEST_CASE("policy: the effective policy is YAML that loads to itself", "[policy]") {
+  TempDir dir;
+  test::write_file(dir / "base.yaml", "policy: base\nversion: '1'\nrules: [pii]\nactions: {US_SSN: reject}\n");
+  auto p = load_text(dir, "policy: child\nextends: base.yaml\nactions: {X: {action: mask, keep: 3}}\n");
+  REQUIRE(p.ok());
+  std::string effective = policy::effective_yaml(p.value());
+  auto again = load_text(dir, effective, "effective.yaml");
+  REQUIRE(again.ok());
+  CHECK(policy::effective_yaml(again.value()) == effective);
+}
+
+TEST_CASE("policy: every shipped policy loads", "[policy]") {
+  for (const char* name : {"fine-tune-upload", "format-check", "secrets-only", "pci-dss"}) {
+    INFO(name);
+    auto p = policy::load_policy(std::string(AIRLOCK_SOURCE_DIR) + "/policies/" + name + ".yaml", kRulesDir);
+    REQUIRE(p.ok());
+    CHECK(p->name == name);
+  }
+}
