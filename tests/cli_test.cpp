@@ -558,3 +558,20 @@ TEST_CASE("airlock policy check shows the effective policy or refuses a bad one"
   CHECK(run_bad.exit_code == 2);
   CHECK_FALSE(test::exists(dir / "run"));
 }
+
+TEST_CASE("airlock redact filters standard input to standard output, rejects to an encrypted file", "[cli][policy]") {
+  TempDir dir;
+  auto result = run_airlock({"redact", "--quarantine", dir / "rejected.age", "-r", test_key().recipient, "-q"},
+                            sensitive_chat(40));
+  REQUIRE(result.exit_code == 0);
+  auto lines = test::split_lines(result.out);
+  REQUIRE(lines.size() == 80);
+  CHECK_THAT(lines[0], Catch::Contains("[EMAIL_ADDRESS]") && Catch::Contains("[GITHUB_TOKEN]"));
+  CHECK(result.out.find("jane.doe") == std::string::npos);
+  std::string rejected = read_output(dir / "rejected.age");
+  CHECK_THAT(rejected, Catch::Contains("PRIVATE_KEY") && Catch::Contains("\"line\":81"));
+  auto no_quarantine = run_airlock({"redact", "-r", test_key().recipient}, sensitive_chat(1));
+  CHECK(no_quarantine.exit_code == 2);
+  CHECK_THAT(no_quarantine.err, Catch::Contains("--quarantine"));
+  CHECK(no_quarantine.out.empty());
+}

@@ -20,6 +20,7 @@ Usage: airlock COMMAND [options]
 
 Commands:
   run       check inputs and write clean output, quarantine and a summary
+  redact    the policy as a filter: standard input to standard output
   scan      write findings (personal data, secrets, …) without changing anything
   rules     list the rule packs, or test every rule against its examples
   policy    check a policy and print what it amounts to
@@ -72,6 +73,7 @@ int main(int argc, char** argv) {
   if (command == "scan") return airlock::cli::scan_command(args);
   if (command == "rules") return airlock::cli::rules_command(args);
   if (command == "policy") return airlock::cli::policy_command(args);
+  if (command == "redact") return airlock::cli::redact_command(args);
   if (command == "keygen") return airlock::cli::keygen_command(args);
   if (command == "seal") return airlock::cli::seal_command(args);
   if (command == "open") return airlock::cli::open_command(args);

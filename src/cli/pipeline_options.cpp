@@ -9,8 +9,9 @@ std::vector<OptionSpec> pipeline_option_specs() {
       {"--threads", "-j", true}, {"--fields", "", true}, {"--max-line-bytes", "", true}, {"--batch-bytes", "", true}};
 }
 
-Status read_pipeline_options(const ParsedArgs& a, pipeline::Options& options) {
-  options.inputs = a.positionals();
+Status read_pipeline_options(const ParsedArgs& a, pipeline::Options& options,
+                             const std::vector<std::string>& default_inputs) {
+  options.inputs = a.positionals().empty() ? default_inputs : a.positionals();
   if (options.inputs.empty()) return usage_error("no INPUT given (a file, or - for standard input)");
   options.fields = a.value("--fields", "auto");
   options.threads = std::max(1u, std::thread::hardware_concurrency());

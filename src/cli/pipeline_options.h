@@ -12,7 +12,9 @@ namespace airlock::cli {
 // Option specs to add to a command's own.
 std::vector<OptionSpec> pipeline_option_specs();
 
-// Fills `options` from parsed arguments (inputs are the positionals).
-Status read_pipeline_options(const ParsedArgs& args, pipeline::Options& options);
+// Fills `options` from parsed arguments: the inputs are the positionals,
+// or `default_inputs` when there are none (an error if that is empty too).
+Status read_pipeline_options(const ParsedArgs& args, pipeline::Options& options,
+                             const std::vector<std::string>& default_inputs = {});
 
 }  // namespace airlock::cli

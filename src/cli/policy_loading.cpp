@@ -1,5 +1,7 @@
 #include "cli/policy_loading.h"
 
+#include <cstdio>
+
 #include "io/io.h"
 
 namespace airlock::cli {
@@ -23,6 +25,32 @@ Result<LoadedPolicy> load_policy_and_rules(const std::string& path) {
   if (!scanner.ok()) return scanner.error();
   loaded.scanner = std::move(scanner.value());
   return loaded;
+}
+
+// The verdict: the run fails its gate when more records went to quarantine
+// than the policy tolerates (the outputs are still written, for review).
+void apply_gate(const policy::Policy& policy, const std::string& policy_sha256, pipeline::Summary& summary) {
+  summary.policy_name = policy.name;
+  summary.policy_version = policy.version;
+  summary.policy_sha256 = policy_sha256;
+  const pipeline::Counts& totals = summary.totals;
+  double rate = totals.records ? static_cast<double>(totals.quarantined) / static_cast<double>(totals.records) : 0;
+  if (rate <= policy.max_quarantine_rate) return;
+  char reason[160];
+  std::snprintf(reason, sizeof reason, "%.1f%% of records quarantined, above the policy's %.1f%% (gate: max_quarantine_rate)",
+                rate * 100, policy.max_quarantine_rate * 100);
+  summary.verdict = "fail";
+  summary.verdict_reason = reason;
+}
+
+Status use_policy_recipients(const policy::Policy& policy, std::vector<crypto::Recipient>& recipients) {
+  if (!recipients.empty()) return ok_status();
+  for (const std::string& text : policy.recipients) {
+    Result<crypto::Recipient> recipient = crypto::Recipient::parse(text);
+    if (!recipient.ok()) return usage_error(policy.file + ": " + recipient.error().message);
+    recipients.push_back(recipient.value());
+  }
+  return ok_status();
 }
 
 }  // namespace airlock::cli

@@ -5,7 +5,9 @@
 #include <string>
 
 #include "base/status.h"
+#include "crypto/age.h"
 #include "detect/detect.h"
+#include "pipeline/pipeline.h"
 #include "policy/policy.h"
 
 namespace airlock::cli {
@@ -21,5 +23,12 @@ std::string default_policy_path();
 
 // Loads `path` (the default when empty) and compiles its packs.
 Result<LoadedPolicy> load_policy_and_rules(const std::string& path);
+
+// When the command line named no recipient, the policy's (if any).
+Status use_policy_recipients(const policy::Policy& policy, std::vector<crypto::Recipient>& recipients);
+
+// Records the policy in the summary and decides the verdict: "fail" when
+// more records went to quarantine than the policy's gate allows.
+void apply_gate(const policy::Policy& policy, const std::string& policy_sha256, pipeline::Summary& summary);
 
 }  // namespace airlock::cli

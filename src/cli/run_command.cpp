@@ -124,22 +124,6 @@ Result<RunArgs> parse_run_args(const std::vector<std::string>& args) {
   return run;
 }
 
-// The verdict: the run fails its gate when more records went to quarantine
-// than the policy tolerates (the outputs are still written, for review).
-void apply_gate(const policy::Policy& policy, const std::string& policy_sha256, pipeline::Summary& summary) {
-  summary.policy_name = policy.name;
-  summary.policy_version = policy.version;
-  summary.policy_sha256 = policy_sha256;
-  const pipeline::Counts& totals = summary.totals;
-  double rate = totals.records ? static_cast<double>(totals.quarantined) / static_cast<double>(totals.records) : 0;
-  if (rate <= policy.max_quarantine_rate) return;
-  char reason[160];
-  std::snprintf(reason, sizeof reason, "%.1f%% of records quarantined, above the policy's %.1f%% (gate: max_quarantine_rate)",
-                rate * 100, policy.max_quarantine_rate * 100);
-  summary.verdict = "fail";
-  summary.verdict_reason = reason;
-}
-
 std::string format_duration(double seconds) {
   long s = static_cast<long>(seconds + 0.5);
   char buffer[32];
@@ -180,13 +164,7 @@ int run_command(const std::vector<std::string>& args) {
   if (!loaded.ok()) return report_error(loaded.error());
   const policy::Policy& policy = loaded->policy;
   if (!run.fields_given) run.options.fields = policy.fields;
-  if (run.protection.recipients.empty()) {
-    for (const std::string& text : policy.recipients) {
-      Result<crypto::Recipient> recipient = crypto::Recipient::parse(text);
-      if (!recipient.ok()) return report_error(usage_error(policy.file + ": " + recipient.error().message));
-      run.protection.recipients.push_back(recipient.value());
-    }
-  }
+  if (Status s = use_policy_recipients(policy, run.protection.recipients); !s.ok()) return report_error(s.error());
   if (run.protection.recipients.empty()) {
     return report_usage_error("run", usage_error(
         "no recipient to encrypt the outputs to: the quarantine (and the clean output) hold the data "

@@ -1,0 +1,115 @@
+// airlock redact: the policy as a filter in a shell pipeline.
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "cli/crypto_io.h"
+#include "cli/pipeline_options.h"
+#include "cli/policy_loading.h"
+#include "pipeline/policy_stage.h"
+
+namespace airlock::cli {
+namespace {
+
+const char kRedactHelp[] = R"(Usage: airlock redact --quarantine FILE (-r RECIPIENT | -R FILE) [options] [INPUT...]
+
+Reads records from standard input (or each INPUT), applies the policy to them,
+and writes the records that pass, redacted, to standard output, in plaintext:
+a filter for shell pipelines,
+
+  cat prompts.jsonl | airlock redact --quarantine rejected.age -r age1... | next-step
+
+Records the policy rejects, and records that are not well-formed, go to the
+quarantine FILE, always encrypted (age v1) to the recipients; nothing is
+dropped silently. A report goes to standard error.
+
+Options:
+  --quarantine FILE       where rejected records go (required), encrypted
+  -r, --recipient R       encrypt the quarantine to R (age1...); repeatable
+  -R, --recipients-file F encrypt to every recipient in F; repeatable
+  -p, --policy FILE       the policy (default: policies/fine-tune-upload.yaml)
+  --force                 replace an existing quarantine FILE
+  --fields, -j, --max-line-bytes   as for airlock run
+  -q, --quiet             no report on standard error
+  -h, --help              this text
+
+Exit status: 0 done and the gate passed; 1 the gate refused (output written);
+2 usage or configuration error; 3 an input or output failed.
+)";
+
+}  // namespace
+
+int redact_command(const std::vector<std::string>& args) {
+  std::vector<OptionSpec> specs = pipeline_option_specs();
+  specs.insert(specs.end(), {{"--quarantine", "", true},
+                             {"--recipient", "-r", true},
+                             {"--recipients-file", "-R", true},
+                             {"--policy", "-p", true},
+                             {"--force", "", false},
+                             {"--quiet", "-q", false},
+                             {"--help", "-h", false}});
+  Result<ParsedArgs> parsed = parse_args(args, specs);
+  if (!parsed.ok()) return report_usage_error("redact", parsed.error());
+  const ParsedArgs& a = parsed.value();
+  if (a.has("--help")) {
+    std::fputs(kRedactHelp, stdout);
+    return 0;
+  }
+  pipeline::Options options;
+  if (Status s = read_pipeline_options(a, options, {"-"}); !s.ok()) return report_usage_error("redact", s.error());
+  std::string quarantine_path = a.value("--quarantine");
+  if (quarantine_path.empty()) {
+    return report_usage_error("redact", usage_error("--quarantine FILE is required: rejected records must go somewhere"));
+  }
+  Result<LoadedPolicy> loaded = load_policy_and_rules(a.value("--policy"));
+  if (!loaded.ok()) return report_error(loaded.error());
+  if (!a.has("--fields")) options.fields = loaded->policy.fields;
+  Result<std::vector<crypto::Recipient>> recipients = read_recipients(a);
+  if (!recipients.ok()) return report_usage_error("redact", recipients.error());
+  if (Status s = use_policy_recipients(loaded->policy, recipients.value()); !s.ok()) return report_error(s.error());
+  if (recipients->empty()) {
+    return report_usage_error("redact", usage_error("no recipient to encrypt the quarantine to (-r age1... or -R FILE; "
+                                                    "make a key with `airlock keygen -o key.txt`)"));
+  }
+
+  Result<pipeline::OpenedInputs> inputs = pipeline::open_inputs(options.inputs);
+  if (!inputs.ok()) return report_error(inputs.error());
+  Result<std::unique_ptr<Output>> quarantine_file = Output::open(quarantine_path, a.has("--force"), nullptr);
+  if (!quarantine_file.ok()) return report_error(quarantine_file.error());
+  Result<std::unique_ptr<crypto::EncryptingSink>> quarantine =
+      crypto::EncryptingSink::create(recipients.value(), quarantine_file.value()->sink());
+  if (!quarantine.ok()) return report_error(quarantine.error());
+  std::unique_ptr<io::ByteSink> clean = io::fd_sink(STDOUT_FILENO, "standard output");
+
+  std::unique_ptr<pipeline::PolicyStage> stage;
+  std::vector<const pipeline::Stage*> stages;
+  if (loaded->scanner) {
+    stage = std::make_unique<pipeline::PolicyStage>(*loaded->scanner, loaded->policy);
+    stages.push_back(stage.get());
+  }
+  if (!a.has("--quiet")) options.notice = [](const std::string& text) { std::cerr << "airlock: " << text << "\n"; };
+  Result<pipeline::Summary> summary =
+      pipeline::run(options, std::move(inputs.value()), stages, {clean.get(), quarantine.value().get()});
+  if (!summary.ok()) return report_error(summary.error());
+  Status finished = quarantine.value()->finish();
+  if (finished.ok()) finished = quarantine_file.value()->commit();
+  if (!finished.ok()) return report_error(finished.error());
+  apply_gate(loaded->policy, loaded->sha256, summary.value());
+  if (!a.has("--quiet")) {
+    const pipeline::Counts& t = summary->totals;
+    std::cerr << "airlock redact: " << t.records << " records, " << t.clean << " passed (" << t.changed
+              << " changed), " << t.quarantined << " quarantined to " << quarantine_path << "; policy "
+              << loaded->policy.name << ", verdict " << summary->verdict << "\n";
+    if (stage) std::cerr << stage->actions_table();
+  }
+  if (summary->verdict != "pass") {
+    std::cerr << "airlock: the gate refused: " << summary->verdict_reason << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace airlock::cli
