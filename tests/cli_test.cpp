@@ -479,8 +479,8 @@ TEST_CASE("the default policy redacts in place, and a second scan of the output 
   auto lines = test::split_lines(clean);
   REQUIRE(lines.size() == 60);
   CHECK(lines[0] ==
-        R"({"messages":[{"role":"user","content":"Please mail the signed contract to [EMAIL_ADDRESS] or call \"me\" )"
-        R"(tomorrow morning; the renewal goes on card [CREDIT_CARD], is that ok with the billing team?"},)"
+        R"({"messages":[{"role":"user","content":"Please mail the signed contract to <EMAIL_ADDRESS_1> or call \"me\" )"
+        R"(tomorrow morning; the renewal goes on card <CREDIT_CARD_1>, is that ok with the billing team?"},)"
         R"({"role":"assistant","content":"Noted, the renewal is scheduled.\nI will not keep the token )"
         R"([GITHUB_TOKEN] you pasted; please rotate it."}]})");
   CHECK(lines[1] == R"({"messages":[{"role":"user","content":"question 0 with nothing in it"}]})");
@@ -566,7 +566,7 @@ TEST_CASE("airlock redact filters standard input to standard output, rejects to 
   REQUIRE(result.exit_code == 0);
   auto lines = test::split_lines(result.out);
   REQUIRE(lines.size() == 80);
-  CHECK_THAT(lines[0], Catch::Contains("[EMAIL_ADDRESS]") && Catch::Contains("[GITHUB_TOKEN]"));
+  CHECK_THAT(lines[0], Catch::Contains("<EMAIL_ADDRESS_1>") && Catch::Contains("[GITHUB_TOKEN]"));
   CHECK(result.out.find("jane.doe") == std::string::npos);
   std::string rejected = read_output(dir / "rejected.age");
   CHECK_THAT(rejected, Catch::Contains("PRIVATE_KEY") && Catch::Contains("\"line\":81"));
@@ -574,4 +574,39 @@ TEST_CASE("airlock redact filters standard input to standard output, rejects to 
   CHECK(no_quarantine.exit_code == 2);
   CHECK_THAT(no_quarantine.err, Catch::Contains("--quarantine"));
   CHECK(no_quarantine.out.empty());
+}
+
+TEST_CASE("keyed pseudonyms: a run makes and keeps its key, the same key gives the same pseudonyms", "[cli][policy]") {
+  TempDir dir;
+  test::write_file(dir / "in.jsonl", sensitive_chat(5));
+  std::string policy = kPolicies + "/gdpr-pseudonymize.yaml";
+  auto first = airlock_run({dir / "in.jsonl", "-o", dir / "first", "--policy", policy});
+  REQUIRE(first.exit_code == 1);  // the private-key record is 1 of 11: over the gate, outputs written
+  CHECK_THAT(first.err, Catch::Contains("generated, in pseudonym-key.age"));
+  std::string key_text = read_output(dir / "first/pseudonym-key.age");
+  REQUIRE(key_text.find("airlock pseudonym key") != std::string::npos);
+  test::write_file(dir / "key.txt", key_text);
+  std::filesystem::permissions(dir / "key.txt", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  std::string clean = read_output(dir / "first/clean.jsonl.age");
+  CHECK_THAT(clean, Catch::Contains("<EMAIL_ADDRESS_") && !Catch::Contains("jane.doe"));
+  for (const std::string& line : test::split_lines(clean)) {
+    CHECK(line.find(key_text.substr(key_text.find('\n') + 1, 64)) == std::string::npos);
+  }
+
+  auto second = airlock_run({dir / "in.jsonl", "-o", dir / "second", "--policy", policy, "--pseudonym-key",
+                             dir / "key.txt"});
+  REQUIRE(second.exit_code == 1);
+  CHECK_FALSE(test::exists(dir / "second/pseudonym-key.age"));  // given, not made
+  CHECK(read_output(dir / "second/clean.jsonl.age") == clean);
+  CHECK(test::read_file(dir / "second/summary.json").find(R"("source":"given")") != std::string::npos);
+
+  auto third = airlock_run({dir / "in.jsonl", "-o", dir / "third", "--policy", policy});
+  CHECK(read_output(dir / "third/clean.jsonl.age") != clean);  // another key, other pseudonyms
+
+  test::write_file(dir / "bad-key.txt", "not a key");
+  auto bad = airlock_run({dir / "in.jsonl", "-o", dir / "fourth", "--policy", policy, "--pseudonym-key",
+                          dir / "bad-key.txt"});
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.err, Catch::Contains("bad-key.txt: not a pseudonym key"));
+  CHECK_FALSE(test::exists(dir / "fourth"));
 }

@@ -133,17 +133,17 @@ actions:
 
 TEST_CASE("policy: redact and mask transform values, keeping their shape", "[policy]") {
   policy::Action redact;
-  CHECK(policy::transform(redact, "EMAIL_ADDRESS", "a@b.org", "[{entity}]") == "[EMAIL_ADDRESS]");
-  CHECK(policy::transform(redact, "X", "v", "<{entity}:hidden>") == "<X:hidden>");
+  CHECK(policy::transform(redact, "EMAIL_ADDRESS", "a@b.org", "[{entity}]").value() == "[EMAIL_ADDRESS]");
+  CHECK(policy::transform(redact, "X", "v", "<{entity}:hidden>").value() == "<X:hidden>");
   policy::Action mask{ActionKind::kMask, 4, '*'};
-  CHECK(policy::transform(mask, "CREDIT_CARD", "4111 1111 1111 1111", "") == "**** **** **** 1111");
-  CHECK(policy::transform(mask, "CREDIT_CARD", "4111-1111-1111-1111", "") == "****-****-****-1111");
-  CHECK(policy::transform(mask, "X", "abc", "") == "abc");  // shorter than what is kept
-  CHECK(policy::transform({ActionKind::kMask, 0, '#'}, "X", "ab-c", "") == "##-#");
-  CHECK(policy::transform(mask, "X", "\xEF\xBC\x94\xEF\xBC\x91\xEF\xBC\x91\xEF\xBC\x91 1234", "") ==
+  CHECK(policy::transform(mask, "CREDIT_CARD", "4111 1111 1111 1111", "").value() == "**** **** **** 1111");
+  CHECK(policy::transform(mask, "CREDIT_CARD", "4111-1111-1111-1111", "").value() == "****-****-****-1111");
+  CHECK(policy::transform(mask, "X", "abc", "").value() == "abc");  // shorter than what is kept
+  CHECK(policy::transform({ActionKind::kMask, 0, '#'}, "X", "ab-c", "").value() == "##-#");
+  CHECK(policy::transform(mask, "X", "\xEF\xBC\x94\xEF\xBC\x91\xEF\xBC\x91\xEF\xBC\x91 1234", "").value() ==
         "**** 1234");  // fullwidth digits mask one character each
   policy::Action flag{ActionKind::kFlag, 4, '*'};
-  CHECK(policy::transform(flag, "X", "kept", "") == "kept");
+  CHECK(policy::transform(flag, "X", "kept", "").value() == "kept");
 }
 
 TEST_CASE("policy: the effective policy is YAML that loads to itself", "[policy]") {
@@ -158,10 +158,60 @@ TEST_CASE("policy: the effective policy is YAML that loads to itself", "[policy]
 }
 
 TEST_CASE("policy: every shipped policy loads", "[policy]") {
-  for (const char* name : {"fine-tune-upload", "format-check", "secrets-only", "pci-dss"}) {
+  for (const char* name : {"fine-tune-upload", "format-check", "secrets-only", "pci-dss", "gdpr-pseudonymize"}) {
     INFO(name);
     auto p = policy::load_policy(std::string(AIRLOCK_SOURCE_DIR) + "/policies/" + name + ".yaml", kRulesDir);
     REQUIRE(p.ok());
     CHECK(p->name == name);
   }
+}
+
+TEST_CASE("policy: pseudonyms and hashes are keyed, stable and canonical", "[policy]") {
+  crypto::SecretBytes key(std::string(32, 'k'));
+  crypto::SecretBytes other(std::string(32, 'o'));
+  policy::Action pseudonym{ActionKind::kPseudonymize, 4, '*', 0, false};
+  auto token = [&](const crypto::SecretBytes& k, std::string_view entity, std::string_view value) {
+    return policy::transform(pseudonym, entity, value, "", {&k, nullptr}).value();
+  };
+  std::string a = token(key, "EMAIL_ADDRESS", "jane@example.org");
+  CHECK(a.size() == std::string("<EMAIL_ADDRESS_123456>").size());
+  CHECK(a.rfind("<EMAIL_ADDRESS_", 0) == 0);
+  CHECK(token(key, "EMAIL_ADDRESS", "Jane@Example.ORG") == a);  // canonical: case folded
+  CHECK(token(key, "EMAIL_ADDRESS", "john@example.org") != a);
+  CHECK(token(other, "EMAIL_ADDRESS", "jane@example.org") != a);  // another key, another token
+  CHECK(token(key, "PERSON", "jane@example.org") != a);           // another entity too
+  CHECK(token(key, "CREDIT_CARD", "4111 1111 1111 1111") == token(key, "CREDIT_CARD", "4111-1111-1111-1111"));
+
+  policy::Action hash{ActionKind::kHash, 4, '*', 12, false};
+  std::string h = policy::transform(hash, "US_SSN", "123-45-6789", "", {&key, nullptr}).value();
+  CHECK(h.size() == 12);
+  CHECK(h.find_first_not_of("0123456789abcdef") == std::string::npos);
+  CHECK_FALSE(policy::transform(hash, "US_SSN", "123-45-6789", "", {}).ok());  // no key: an error, not a guess
+}
+
+TEST_CASE("policy: per-record numbering is consistent within a record and restarts with the next", "[policy]") {
+  policy::Action numbered{ActionKind::kPseudonymize, 4, '*', 0, true};
+  policy::RecordNumbers numbers;
+  auto token = [&](std::string_view entity, std::string_view value) {
+    return policy::transform(numbered, entity, value, "", {nullptr, &numbers}).value();
+  };
+  CHECK(token("EMAIL_ADDRESS", "a@x.org") == "<EMAIL_ADDRESS_1>");
+  CHECK(token("EMAIL_ADDRESS", "b@x.org") == "<EMAIL_ADDRESS_2>");
+  CHECK(token("EMAIL_ADDRESS", "A@X.org") == "<EMAIL_ADDRESS_1>");
+  CHECK(token("PHONE_NUMBER", "555 0100") == "<PHONE_NUMBER_1>");
+  numbers.clear();
+  CHECK(token("EMAIL_ADDRESS", "b@x.org") == "<EMAIL_ADDRESS_1>");
+}
+
+TEST_CASE("policy: which policies need a key", "[policy]") {
+  TempDir dir;
+  auto numbered = load_text(dir, "policy: p\nactions: {X: {action: pseudonymize, numbering: record}}\n");
+  REQUIRE(numbered.ok());
+  CHECK_FALSE(numbered->needs_key());
+  auto keyed = load_text(dir, "policy: p\nactions: {X: {action: hash, length: 8}}\n");
+  REQUIRE(keyed.ok());
+  CHECK(keyed->needs_key());
+  CHECK_THAT(load_error("policy: p\nactions: {X: {action: hash, length: 2}}\n"), Catch::Contains("'length' must be"));
+  CHECK_THAT(load_error("policy: p\nactions: {X: {action: pseudonymize, numbering: global}}\n"),
+             Catch::Contains("'numbering' must be record or none"));
 }

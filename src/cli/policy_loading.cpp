@@ -1,7 +1,10 @@
 #include "cli/policy_loading.h"
 
 #include <cstdio>
+#include <cstdlib>
 
+#include "cli/crypto_io.h"
+#include "crypto/keyed_hash.h"
 #include "io/io.h"
 
 namespace airlock::cli {
@@ -41,6 +44,23 @@ void apply_gate(const policy::Policy& policy, const std::string& policy_sha256, 
                 rate * 100, policy.max_quarantine_rate * 100);
   summary.verdict = "fail";
   summary.verdict_reason = reason;
+}
+
+Result<crypto::SecretBytes> read_pseudonym_key(const std::string& option_value) {
+  std::string path = option_value;
+  if (path.empty()) {
+    const char* env = std::getenv("AIRLOCK_PSEUDONYM_KEY_FILE");
+    if (env) path = env;
+  }
+  if (path.empty()) return crypto::SecretBytes();
+  Result<crypto::SecretBytes> text = read_key_file(path, KeyFile::kIdentities, false);
+  if (!text.ok()) return text.error();
+  return crypto::parse_keyed_hash_key(text->view(), path);
+}
+
+std::string key_fingerprint(const crypto::SecretBytes& key) {
+  Result<std::string> digest = crypto::keyed_hash_hex(key, "airlock pseudonym key fingerprint");
+  return digest.ok() ? digest->substr(0, 16) : "unknown";
 }
 
 Status use_policy_recipients(const policy::Policy& policy, std::vector<crypto::Recipient>& recipients) {

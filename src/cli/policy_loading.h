@@ -27,6 +27,12 @@ Result<LoadedPolicy> load_policy_and_rules(const std::string& path);
 // When the command line named no recipient, the policy's (if any).
 Status use_policy_recipients(const policy::Policy& policy, std::vector<crypto::Recipient>& recipients);
 
+// The pseudonym key of --pseudonym-key FILE, else of the file named by
+// $AIRLOCK_PSEUDONYM_KEY_FILE; an empty SecretBytes when neither is given.
+Result<crypto::SecretBytes> read_pseudonym_key(const std::string& option_value);
+// A short fingerprint of a pseudonym key, safe to show: which key, not the key.
+std::string key_fingerprint(const crypto::SecretBytes& key);
+
 // Records the policy in the summary and decides the verdict: "fail" when
 // more records went to quarantine than the policy's gate allows.
 void apply_gate(const policy::Policy& policy, const std::string& policy_sha256, pipeline::Summary& summary);

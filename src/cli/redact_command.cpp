@@ -31,6 +31,8 @@ Options:
   -r, --recipient R       encrypt the quarantine to R (age1...); repeatable
   -R, --recipients-file F encrypt to every recipient in F; repeatable
   -p, --policy FILE       the policy (default: policies/fine-tune-upload.yaml)
+  --pseudonym-key FILE    the key of the policy's pseudonyms and hashes (or
+                          $AIRLOCK_PSEUDONYM_KEY_FILE); required when it uses them
   --force                 replace an existing quarantine FILE
   --fields, -j, --max-line-bytes   as for airlock run
   -q, --quiet             no report on standard error
@@ -48,6 +50,7 @@ int redact_command(const std::vector<std::string>& args) {
                              {"--recipient", "-r", true},
                              {"--recipients-file", "-R", true},
                              {"--policy", "-p", true},
+                             {"--pseudonym-key", "", true},
                              {"--force", "", false},
                              {"--quiet", "-q", false},
                              {"--help", "-h", false}});
@@ -84,10 +87,16 @@ int redact_command(const std::vector<std::string>& args) {
   if (!quarantine.ok()) return report_error(quarantine.error());
   std::unique_ptr<io::ByteSink> clean = io::fd_sink(STDOUT_FILENO, "standard output");
 
+  Result<crypto::SecretBytes> key = read_pseudonym_key(a.value("--pseudonym-key"));
+  if (!key.ok()) return report_error(key.error());
+  if (loaded->policy.needs_key() && key->empty()) {
+    return report_usage_error("redact", usage_error("the policy pseudonymizes or hashes: give its key with "
+                                                    "--pseudonym-key FILE (or $AIRLOCK_PSEUDONYM_KEY_FILE)"));
+  }
   std::unique_ptr<pipeline::PolicyStage> stage;
   std::vector<const pipeline::Stage*> stages;
   if (loaded->scanner) {
-    stage = std::make_unique<pipeline::PolicyStage>(*loaded->scanner, loaded->policy);
+    stage = std::make_unique<pipeline::PolicyStage>(*loaded->scanner, loaded->policy, &key.value());
     stages.push_back(stage.get());
   }
   if (!a.has("--quiet")) options.notice = [](const std::string& text) { std::cerr << "airlock: " << text << "\n"; };

@@ -11,6 +11,7 @@
 #include "cli/policy_loading.h"
 #include "cli/pipeline_options.h"
 #include "pipeline/pipeline.h"
+#include "crypto/keyed_hash.h"
 #include "pipeline/policy_stage.h"
 
 namespace airlock::cli {
@@ -52,6 +53,10 @@ Options:
                           repeatable
   --plaintext-output      write the clean output as DIR/clean.jsonl, unencrypted
                           (the quarantine is always encrypted)
+  --pseudonym-key FILE    the key of the policy's pseudonyms and hashes (64 hex
+                          digits; or $AIRLOCK_PSEUDONYM_KEY_FILE). Without one a
+                          run makes a key and keeps it, encrypted, as
+                          DIR/pseudonym-key.age: `airlock open` it to reuse it.
   -j, --threads N         worker threads (default: number of cores, here %u)
   --fields SPEC           which strings of a record are text to check:
                             auto        (default) pick by the first record's shape
@@ -86,6 +91,7 @@ struct RunArgs {
   pipeline::Options options;
   pipeline::OutputProtection protection;
   std::string policy;  // empty: the default
+  std::string pseudonym_key;
   bool fields_given = false;
   std::string out_dir;
   bool force = false;
@@ -100,6 +106,7 @@ Result<RunArgs> parse_run_args(const std::vector<std::string>& args) {
                              {"--recipients-file", "-R", true},
                              {"--plaintext-output", "", false},
                              {"--policy", "-p", true},
+                             {"--pseudonym-key", "", true},
                              {"--force", "", false},
                              {"--quiet", "-q", false},
                              {"--help", "-h", false}});
@@ -114,6 +121,7 @@ Result<RunArgs> parse_run_args(const std::vector<std::string>& args) {
   run.protection.recipients = std::move(recipients.value());
   run.protection.plaintext_clean = a.has("--plaintext-output");
   run.policy = a.value("--policy");
+  run.pseudonym_key = a.value("--pseudonym-key");
   run.fields_given = a.has("--fields");
   Status options = read_pipeline_options(a, run.options);
   if (!options.ok()) return options.error();
@@ -172,16 +180,31 @@ int run_command(const std::vector<std::string>& args) {
         "(the public key it prints), -R recipients.txt, or recipients: in the policy."));
   }
 
+  Result<crypto::SecretBytes> key = read_pseudonym_key(run.pseudonym_key);
+  if (!key.ok()) return report_error(key.error());
+
   Result<pipeline::OpenedInputs> inputs = pipeline::open_inputs(run.options.inputs);
   if (!inputs.ok()) return report_error(inputs.error());
   Result<std::unique_ptr<pipeline::RunDirectory>> dir =
       pipeline::RunDirectory::create(run.out_dir, run.force, inputs->infos, run.protection);
   if (!dir.ok()) return report_error(dir.error());
 
+  // Pseudonyms and hashes need a key: the one given, or a new one stored,
+  // encrypted like the outputs, so that later runs can reuse it.
+  std::string key_source = "given";
+  if (policy.needs_key() && key->empty()) {
+    key = crypto::new_keyed_hash_key();
+    if (!key.ok()) return report_error(key.error());
+    Status stored = dir.value()->add_encrypted_file(pipeline::RunDirectory::kPseudonymKey,
+                                                    crypto::format_keyed_hash_key(key.value()));
+    if (!stored.ok()) return report_error(stored.error());
+    key_source = std::string("generated, in ") + pipeline::RunDirectory::kPseudonymKey;
+  }
+
   std::unique_ptr<pipeline::PolicyStage> policy_stage;
   std::vector<const pipeline::Stage*> stages;
   if (loaded->scanner) {
-    policy_stage = std::make_unique<pipeline::PolicyStage>(*loaded->scanner, policy);
+    policy_stage = std::make_unique<pipeline::PolicyStage>(*loaded->scanner, policy, &key.value());
     stages.push_back(policy_stage.get());
   }
   Result<pipeline::Summary> summary =
@@ -191,6 +214,10 @@ int run_command(const std::vector<std::string>& args) {
   summary->clean_file = dir.value()->clean_file();
   summary->quarantine_file = dir.value()->quarantine_file();
   apply_gate(policy, loaded->sha256, summary.value());
+  if (policy.needs_key()) {
+    summary->pseudonym_key_source = key_source;
+    summary->pseudonym_key_fingerprint = key_fingerprint(key.value());
+  }
   Status committed = dir.value()->commit(pipeline::summary_json(summary.value(), AIRLOCK_VERSION));
   if (!committed.ok()) return report_error(committed.error());
   if (!run.quiet) {

@@ -121,6 +121,10 @@ struct Summary {
   std::string policy_sha256;      // of the effective policy
   std::string verdict = "pass";   // "pass", or "fail" when the gate refused
   std::string verdict_reason;
+  // When the policy pseudonymizes or hashes: where the key came from
+  // ("generated, in pseudonym-key.age" or "given") and its fingerprint.
+  std::string pseudonym_key_source;
+  std::string pseudonym_key_fingerprint;
 };
 
 struct Sinks {
@@ -167,12 +171,16 @@ class RunDirectory {
   static constexpr const char* kCleanEncrypted = "clean.jsonl.age";
   static constexpr const char* kQuarantineEncrypted = "quarantine.jsonl.age";
   static constexpr const char* kSummary = "summary.json";
+  static constexpr const char* kPseudonymKey = "pseudonym-key.age";
 
   static Result<std::unique_ptr<RunDirectory>> create(const std::string& path, bool force,
                                                       const std::vector<io::InputInfo>& inputs,
                                                       const OutputProtection& protection);
   ~RunDirectory();
   Sinks sinks();
+  // Adds a small file, encrypted to the run's recipients like the outputs
+  // (the generated pseudonym key), published with them.
+  Status add_encrypted_file(const char* name, std::string_view content);
   // Finishes the encrypted streams, writes summary.json and publishes all.
   Status commit(const std::string& summary_json);
   const std::string& path() const { return path_; }
@@ -189,6 +197,8 @@ class RunDirectory {
   std::unique_ptr<io::AtomicFile> summary_;
   std::unique_ptr<crypto::EncryptingSink> clean_encrypted_;  // null when the clean output is plaintext
   std::unique_ptr<crypto::EncryptingSink> quarantine_encrypted_;
+  std::vector<crypto::Recipient> recipients_;
+  std::vector<std::unique_ptr<io::AtomicFile>> extra_files_;
 };
 
 }  // namespace airlock::pipeline

@@ -23,8 +23,8 @@ std::string percent(double fraction) {
 
 }  // namespace
 
-PolicyStage::PolicyStage(const detect::Scanner& scanner, const policy::Policy& policy)
-    : scanner_(scanner), policy_(policy), counts_(new std::atomic<uint64_t>[scanner.rules().size() * kKinds]) {
+PolicyStage::PolicyStage(const detect::Scanner& scanner, const policy::Policy& policy, const crypto::SecretBytes* key)
+    : scanner_(scanner), policy_(policy), key_(key), counts_(new std::atomic<uint64_t>[scanner.rules().size() * kKinds]) {
   for (const detect::Rule& rule : scanner.rules()) {
     rule_actions_.push_back(policy.action_for(rule.entity));
     rule_rejects_.push_back(policy.rejects_entity(rule.entity) ||
@@ -73,6 +73,9 @@ Status PolicyStage::process(Record& record) const {
     return ok_status();
   }
 
+  thread_local policy::RecordNumbers numbers;  // per-record pseudonym numbering
+  numbers.clear();
+  const policy::Keying keying{key_, &numbers};
   size_t replaced_bytes = 0;
   for (size_t h = 0; h < hits.size();) {
     size_t field_index = hits[h].field;
@@ -87,7 +90,9 @@ Status PolicyStage::process(Record& record) const {
       const std::string& entity = scanner_.rules()[f.rule].entity;
       std::string_view value = field.text.substr(f.byte_start, f.byte_end - f.byte_start);
       replacement.append(field.text.substr(copied_to, f.byte_start - copied_to));
-      replacement += policy::transform(action, entity, value, policy_.placeholder);
+      Result<std::string> transformed = policy::transform(action, entity, value, policy_.placeholder, keying);
+      if (!transformed.ok()) return transformed.error();
+      replacement += transformed.value();
       copied_to = f.byte_end;
       replaced_bytes += value.size();
       changed = true;
@@ -116,20 +121,20 @@ std::string PolicyStage::actions_table() const {
   }
   std::string out;
   char line[200];
-  std::snprintf(line, sizeof line, "  %-24s %9s %9s %9s %9s %9s\n", "entity", "found", "redacted", "masked",
-                "flagged", "rejected");
+  std::snprintf(line, sizeof line, "  %-24s %9s %9s %9s %9s %9s %9s %9s\n", "entity", "found", "redacted",
+                "masked", "pseudonym", "hashed", "flagged", "rejected");
   bool any = false;
   for (const auto& [entity, row] : per_entity) {
-    uint64_t found = row[0] + row[1] + row[2] + row[3];
+    uint64_t found = 0;
+    for (uint64_t n : row) found += n;
     if (!found) continue;
     if (!any) out += line;
     any = true;
-    std::snprintf(line, sizeof line, "  %-24s %9llu %9llu %9llu %9llu %9llu\n", entity.c_str(),
-                  static_cast<unsigned long long>(found),
-                  static_cast<unsigned long long>(row[static_cast<size_t>(policy::ActionKind::kRedact)]),
-                  static_cast<unsigned long long>(row[static_cast<size_t>(policy::ActionKind::kMask)]),
-                  static_cast<unsigned long long>(row[static_cast<size_t>(policy::ActionKind::kFlag)]),
-                  static_cast<unsigned long long>(row[static_cast<size_t>(policy::ActionKind::kReject)]));
+    auto n = [&](policy::ActionKind kind) { return static_cast<unsigned long long>(row[static_cast<size_t>(kind)]); };
+    using K = policy::ActionKind;
+    std::snprintf(line, sizeof line, "  %-24s %9llu %9llu %9llu %9llu %9llu %9llu %9llu\n", entity.c_str(),
+                  static_cast<unsigned long long>(found), n(K::kRedact), n(K::kMask), n(K::kPseudonymize), n(K::kHash),
+                  n(K::kFlag), n(K::kReject));
     out += line;
   }
   return any ? out : "  no findings\n";

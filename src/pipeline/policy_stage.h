@@ -14,7 +14,9 @@ namespace airlock::pipeline {
 
 class PolicyStage final : public Stage {
  public:
-  PolicyStage(const detect::Scanner& scanner, const policy::Policy& policy);
+  // `key` is the run's pseudonym key, needed when the policy pseudonymizes
+  // or hashes (policy.needs_key()).
+  PolicyStage(const detect::Scanner& scanner, const policy::Policy& policy, const crypto::SecretBytes* key = nullptr);
   std::string_view name() const override { return "policy"; }
   // Scans every selected field; a finding whose entity the policy rejects,
   // more findings than the policy allows, or more of the text replaced than
@@ -26,11 +28,12 @@ class PolicyStage final : public Stage {
   std::string actions_table() const;
 
  private:
-  static constexpr size_t kKinds = 4;  // policy::ActionKind values
+  static constexpr size_t kKinds = 6;  // policy::ActionKind values
   void count(uint32_t rule, policy::ActionKind kind) const;
 
   const detect::Scanner& scanner_;
   const policy::Policy& policy_;
+  const crypto::SecretBytes* key_;
   std::vector<policy::Action> rule_actions_;  // per scanner rule, resolved once
   std::vector<bool> rule_rejects_;
   std::unique_ptr<std::atomic<uint64_t>[]> counts_;  // rule × action kind

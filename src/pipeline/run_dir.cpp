@@ -13,7 +13,8 @@ namespace {
 
 // Every name a run may have written, so that --force leaves no stale one.
 constexpr const char* kAllOutputs[] = {RunDirectory::kClean, RunDirectory::kCleanEncrypted,
-                                       RunDirectory::kQuarantineEncrypted, RunDirectory::kSummary};
+                                       RunDirectory::kQuarantineEncrypted, RunDirectory::kSummary,
+                                       RunDirectory::kPseudonymKey};
 
 Status make_directory(const std::string& path) {
   struct stat st {};
@@ -63,6 +64,7 @@ Result<std::unique_ptr<RunDirectory>> RunDirectory::create(const std::string& pa
   std::unique_ptr<RunDirectory> dir(new RunDirectory());
   dir->path_ = path;
   dir->force_ = force;
+  dir->recipients_ = protection.recipients;
   io::AtomicFile::Options options;
   options.mode = 0600;
   options.replace_existing = force;
@@ -100,12 +102,29 @@ OutputFile RunDirectory::clean_file() const {
 }
 OutputFile RunDirectory::quarantine_file() const { return {kQuarantineEncrypted, true}; }
 
+Status RunDirectory::add_encrypted_file(const char* name, std::string_view content) {
+  io::AtomicFile::Options options;
+  options.replace_existing = force_;
+  Result<std::unique_ptr<io::AtomicFile>> file = io::AtomicFile::create(path_, name, options);
+  if (!file.ok()) return file.error();
+  Result<std::unique_ptr<crypto::EncryptingSink>> sink = crypto::EncryptingSink::create(recipients_, *file.value());
+  if (!sink.ok()) return sink.error();
+  Status s = sink.value()->write(content);
+  if (s.ok()) s = sink.value()->finish();
+  if (!s.ok()) return s;
+  extra_files_.push_back(std::move(file.value()));
+  return ok_status();
+}
+
 Status RunDirectory::commit(const std::string& summary_json) {
   // Encrypted streams end with their final chunk (and fsync the file below).
   Status s = clean_encrypted_ ? clean_encrypted_->finish() : ok_status();
   if (s.ok()) s = quarantine_encrypted_->finish();
   if (s.ok()) s = summary_->write(summary_json);
   // The summary goes last: its presence says the run completed.
+  for (auto& extra : extra_files_) {
+    if (s.ok()) s = extra->commit();
+  }
   for (io::AtomicFile* file : {clean_.get(), quarantine_.get(), summary_.get()}) {
     if (s.ok()) s = file->commit();
   }

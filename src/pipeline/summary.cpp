@@ -69,6 +69,11 @@ std::string summary_json(const Summary& summary, std::string_view version) {
     append_json_string_lossless(out, summary.policy_version);
     out += ",\"sha256\":\"" + summary.policy_sha256 + "\"}";
   }
+  if (!summary.pseudonym_key_source.empty()) {
+    out += ",\"pseudonym_key\":{\"source\":";
+    append_json_string_lossless(out, summary.pseudonym_key_source);
+    out += ",\"fingerprint\":\"" + summary.pseudonym_key_fingerprint + "\"}";
+  }
   out += ",\"threads\":" + std::to_string(summary.threads);
   out += ",\"seconds\":" + format("%.3f", summary.seconds);
   out += ",\"inputs\":[";
@@ -133,6 +138,9 @@ std::string summary_text(const Summary& summary, const std::string& out_dir) {
     return out_dir + "/" + file.name + (file.encrypted ? " (encrypted)" : " (plaintext)");
   };
   if (!summary.policy_name.empty()) out += "  policy       " + summary.policy_name + " " + summary.policy_version + "\n";
+  if (!summary.pseudonym_key_source.empty()) {
+    out += "  pseudonyms   key " + summary.pseudonym_key_fingerprint + " (" + summary.pseudonym_key_source + ")\n";
+  }
   out += "  verdict      " + summary.verdict + (summary.verdict_reason.empty() ? "" : ": " + summary.verdict_reason) + "\n";
   out += "  wrote " + describe(summary.clean_file) + ", " + describe(summary.quarantine_file) + ", " + out_dir + "/" +
          RunDirectory::kSummary + "\n";

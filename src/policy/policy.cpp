@@ -2,10 +2,12 @@
 #include "policy/policy.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 
 #include "config/yaml_reader.h"
+#include "crypto/keyed_hash.h"
 
 namespace airlock::policy {
 namespace {
@@ -101,7 +103,7 @@ class PolicyReader : public config::YamlReader {
     if (node.IsScalar()) {
       name = node.Scalar();
     } else if (node.IsMap() && node["action"] && node["action"].IsScalar()) {
-      Status keys = check_keys(node, "", {"action", "keep", "char"}, "the action for " + entity);
+      Status keys = check_keys(node, "", {"action", "keep", "char", "length", "numbering"}, "the action for " + entity);
       if (!keys.ok()) return keys.error();
       name = node["action"].Scalar();
       if (node["keep"]) {
@@ -115,16 +117,29 @@ class PolicyReader : public config::YamlReader {
         }
         action.mask_char = node["char"].Scalar()[0];
       }
+      if (node["length"]) {
+        Result<double> length = number(node["length"], "", "length", 4, 64);
+        if (!length.ok()) return length.error();
+        action.length = static_cast<size_t>(length.value());
+      }
+      if (node["numbering"]) {
+        if (!node["numbering"].IsScalar() || (node["numbering"].Scalar() != "record" && node["numbering"].Scalar() != "none")) {
+          return error_at(node["numbering"], "", "'numbering' must be record or none");
+        }
+        action.per_record_numbers = node["numbering"].Scalar() == "record";
+      }
     } else {
       return error_at(node, "", "the action for " + entity + " must be a name or {action: ..., ...}");
     }
-    for (ActionKind kind : {ActionKind::kRedact, ActionKind::kMask, ActionKind::kReject, ActionKind::kFlag}) {
+    for (ActionKind kind : {ActionKind::kRedact, ActionKind::kMask, ActionKind::kReject, ActionKind::kFlag,
+                            ActionKind::kPseudonymize, ActionKind::kHash}) {
       if (name == action_name(kind)) {
         action.kind = kind;
         return action;
       }
     }
-    return error_at(node, "", "unknown action '" + name + "' for " + entity + " (redact, mask, reject or flag)");
+    return error_at(node, "",
+                    "unknown action '" + name + "' for " + entity + " (redact, mask, pseudonymize, hash, reject or flag)");
   }
 
   Status read_actions(const YAML::Node& node, Policy& policy) const {
@@ -207,12 +222,40 @@ std::string quoted(const std::string& text) {
 
 }  // namespace
 
+std::string canonical_value(std::string_view value);
+
+namespace {
+
+// Pseudonyms and hashes: HMAC-SHA256 under the run's key, with the action
+// and entity in the message so that one value gets unrelated outputs under
+// different actions or entities.
+Result<std::string> keyed_transform(const Action& action, std::string_view entity, std::string_view value,
+                                    const Keying& keying) {
+  std::string canonical = canonical_value(value);
+  if (action.kind == ActionKind::kPseudonymize && action.per_record_numbers && keying.numbers) {
+    auto key = std::make_pair(std::string(entity), canonical);
+    auto [it, fresh] = keying.numbers->assigned.emplace(key, 0);
+    if (fresh) it->second = ++keying.numbers->per_entity[std::string(entity)];
+    return "<" + std::string(entity) + "_" + std::to_string(it->second) + ">";
+  }
+  if (!keying.key) return internal_error("a keyed action (pseudonymize, hash) has no key");
+  std::string message = std::string(action_name(action.kind)) + "\n" + std::string(entity) + "\n" + canonical;
+  Result<std::string> digest = crypto::keyed_hash_hex(*keying.key, message);
+  if (!digest.ok()) return digest.error();
+  if (action.kind == ActionKind::kHash) return digest->substr(0, action.length ? action.length : 16);
+  return "<" + std::string(entity) + "_" + digest->substr(0, action.length ? action.length : 6) + ">";
+}
+
+}  // namespace
+
 std::string_view action_name(ActionKind kind) {
   switch (kind) {
     case ActionKind::kRedact: return "redact";
     case ActionKind::kMask: return "mask";
     case ActionKind::kReject: return "reject";
     case ActionKind::kFlag: return "flag";
+    case ActionKind::kPseudonymize: return "pseudonymize";
+    case ActionKind::kHash: return "hash";
   }
   return "redact";
 }
@@ -237,6 +280,13 @@ Action Policy::action_for(std::string_view entity) const {
     if (!best || literal_length(candidate.pattern) > literal_length(best->pattern)) best = &candidate;
   }
   return best ? best->action : Action{};
+}
+
+bool Policy::needs_key() const {
+  return std::any_of(actions.begin(), actions.end(), [](const EntityAction& a) {
+    return a.action.kind == ActionKind::kHash ||
+           (a.action.kind == ActionKind::kPseudonymize && !a.action.per_record_numbers);
+  });
 }
 
 bool Policy::rejects_entity(std::string_view entity) const {
@@ -268,6 +318,11 @@ std::string effective_yaml(const Policy& policy) {
     if (a.action.kind == ActionKind::kMask) {
       out += "{action: mask, keep: " + std::to_string(a.action.keep_last) + ", char: " +
              quoted(std::string(1, a.action.mask_char)) + "}\n";
+    } else if (a.action.kind == ActionKind::kPseudonymize || a.action.kind == ActionKind::kHash) {
+      out += "{action: " + std::string(action_name(a.action.kind));
+      if (a.action.length) out += ", length: " + std::to_string(a.action.length);
+      if (a.action.per_record_numbers) out += ", numbering: record";
+      out += "}\n";
     } else {
       out += std::string(action_name(a.action.kind)) + "\n";
     }
@@ -282,8 +337,22 @@ std::string effective_yaml(const Policy& policy) {
   return out;
 }
 
-std::string transform(const Action& action, std::string_view entity, std::string_view value,
-                      const std::string& placeholder) {
+std::string canonical_value(std::string_view value) {
+  size_t digits = static_cast<size_t>(std::count_if(value.begin(), value.end(), [](unsigned char c) { return std::isdigit(c); }));
+  bool mostly_digits = digits * 2 >= value.size();
+  std::string out;
+  for (unsigned char c : value) {
+    if (mostly_digits && c < 0x80 && !std::isalnum(c)) continue;
+    out += static_cast<char>(c < 0x80 ? std::tolower(c) : c);
+  }
+  return out;
+}
+
+Result<std::string> transform(const Action& action, std::string_view entity, std::string_view value,
+                              const std::string& placeholder, const Keying& keying) {
+  if (action.kind == ActionKind::kPseudonymize || action.kind == ActionKind::kHash) {
+    return keyed_transform(action, entity, value, keying);
+  }
   if (action.kind == ActionKind::kRedact) {
     std::string out = placeholder;
     size_t at = out.find("{entity}");

@@ -6,11 +6,14 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
+#include <utility>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "base/status.h"
+#include "crypto/keys.h"
 
 namespace airlock::policy {
 
@@ -19,6 +22,8 @@ enum class ActionKind {
   kMask,    // keep the last N characters, mask the rest, separators kept
   kReject,  // send the whole record to quarantine
   kFlag,    // keep the value, report it
+  kPseudonymize,  // a stable token from a keyed HMAC, "<PERSON_7f3a9c>", or per record "<PERSON_1>"
+  kHash,          // keyed SHA-256 (HMAC) in hex, truncated
 };
 std::string_view action_name(ActionKind kind);
 
@@ -26,6 +31,8 @@ struct Action {
   ActionKind kind = ActionKind::kRedact;
   size_t keep_last = 4;  // mask: characters left readable at the end
   char mask_char = '*';  // mask: what replaces the others
+  size_t length = 0;     // pseudonymize, hash: hex digits kept (0: 6 for pseudonyms, 16 for hashes)
+  bool per_record_numbers = false;  // pseudonymize: <PERSON_1>, <PERSON_2> within each record
 };
 
 // An action for the entities a pattern names ("EMAIL_ADDRESS", "*_TOKEN", "*").
@@ -57,6 +64,8 @@ struct Policy {
   // then redact.
   Action action_for(std::string_view entity) const;
   bool rejects_entity(std::string_view entity) const;
+  // Whether an action needs the run's pseudonym key.
+  bool needs_key() const;
 };
 
 // Loads a policy and what it extends (relative paths are resolved against
@@ -72,9 +81,30 @@ std::string effective_yaml(const Policy& policy);
 // Whether `pattern` ("*" matches any run of characters) names `entity`.
 bool entity_matches(std::string_view pattern, std::string_view entity);
 
-// The replacement text for `value` of `entity` under a redact or mask
-// action (a reject or flag action leaves the value as it is).
-std::string transform(const Action& action, std::string_view entity, std::string_view value,
-                      const std::string& placeholder);
+// What keyed actions need: the run's key, and the numbers handed out so
+// far in the record being transformed (cleared for each record).
+struct RecordNumbers {
+  std::map<std::pair<std::string, std::string>, size_t> assigned;  // (entity, canonical value) -> n
+  std::map<std::string, size_t> per_entity;                          // numbers used per entity
+  void clear() {
+    assigned.clear();
+    per_entity.clear();
+  }
+};
+struct Keying {
+  const crypto::SecretBytes* key = nullptr;
+  RecordNumbers* numbers = nullptr;
+};
+
+// The form of a value that keyed actions hash: ASCII letters lower-cased,
+// and for values mostly of digits, only the letters and digits kept — so
+// "Jane@Example.org" and "jane@example.org", or "4111 1111" and
+// "4111-1111", get the same pseudonym.
+std::string canonical_value(std::string_view value);
+
+// The replacement text for `value` of `entity` (reject and flag actions
+// leave it as it is). Keyed actions need `keying`; without a key they fail.
+Result<std::string> transform(const Action& action, std::string_view entity, std::string_view value,
+                              const std::string& placeholder, const Keying& keying = {});
 
 }  // namespace airlock::policy
