@@ -215,3 +215,22 @@ TEST_CASE("policy: which policies need a key", "[policy]") {
   CHECK_THAT(load_error("policy: p\nactions: {X: {action: pseudonymize, numbering: global}}\n"),
              Catch::Contains("'numbering' must be record or none"));
 }
+
+TEST_CASE("policy: generalize coarsens dates, IPv4 addresses, ZIP codes and ages", "[policy]") {
+  CHECK(policy::generalize("1987-04-12", false) == "1987");
+  CHECK(policy::generalize("1987-04-12", true) == "1987-04");
+  CHECK(policy::generalize("04/12/1987", true) == "1987-04");
+  CHECK(policy::generalize("12.04.1987", true) == "1987-04");
+  CHECK(policy::generalize("April 12, 1987", false) == "1987");
+  CHECK(policy::generalize("203.0.113.57", false) == "203.0.113.0/24");
+  CHECK(policy::generalize("02139", false) == "021");
+  CHECK(policy::generalize("02139-4307", false) == "021");
+  CHECK(policy::generalize("03601", false) == "000");  // a sparsely populated three-digit zone
+  CHECK(policy::generalize("93", false) == "90+");
+  CHECK(policy::generalize("42", false) == "42");
+  CHECK(policy::generalize("jane@example.org", false).empty());
+  policy::Action generalize{ActionKind::kGeneralize, 4, '*', 0, false, false};
+  CHECK(policy::transform(generalize, "DATE_OF_BIRTH", "1987-04-12", "[{entity}]").value() == "1987");
+  CHECK(policy::transform(generalize, "EMAIL_ADDRESS", "jane@example.org", "[{entity}]").value() ==
+        "[EMAIL_ADDRESS]");  // no coarser form: redacted
+}

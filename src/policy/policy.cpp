@@ -103,7 +103,8 @@ class PolicyReader : public config::YamlReader {
     if (node.IsScalar()) {
       name = node.Scalar();
     } else if (node.IsMap() && node["action"] && node["action"].IsScalar()) {
-      Status keys = check_keys(node, "", {"action", "keep", "char", "length", "numbering"}, "the action for " + entity);
+      Status keys = check_keys(node, "", {"action", "keep", "char", "length", "numbering", "to"},
+                               "the action for " + entity);
       if (!keys.ok()) return keys.error();
       name = node["action"].Scalar();
       if (node["keep"]) {
@@ -128,18 +129,25 @@ class PolicyReader : public config::YamlReader {
         }
         action.per_record_numbers = node["numbering"].Scalar() == "record";
       }
+      if (node["to"]) {
+        if (!node["to"].IsScalar() || (node["to"].Scalar() != "year" && node["to"].Scalar() != "month")) {
+          return error_at(node["to"], "", "'to' must be year or month");
+        }
+        action.to_month = node["to"].Scalar() == "month";
+      }
     } else {
       return error_at(node, "", "the action for " + entity + " must be a name or {action: ..., ...}");
     }
     for (ActionKind kind : {ActionKind::kRedact, ActionKind::kMask, ActionKind::kReject, ActionKind::kFlag,
-                            ActionKind::kPseudonymize, ActionKind::kHash}) {
+                            ActionKind::kPseudonymize, ActionKind::kHash, ActionKind::kGeneralize}) {
       if (name == action_name(kind)) {
         action.kind = kind;
         return action;
       }
     }
     return error_at(node, "",
-                    "unknown action '" + name + "' for " + entity + " (redact, mask, pseudonymize, hash, reject or flag)");
+                    "unknown action '" + name + "' for " + entity +
+                        " (redact, mask, pseudonymize, hash, generalize, reject or flag)");
   }
 
   Status read_actions(const YAML::Node& node, Policy& policy) const {
@@ -256,6 +264,7 @@ std::string_view action_name(ActionKind kind) {
     case ActionKind::kFlag: return "flag";
     case ActionKind::kPseudonymize: return "pseudonymize";
     case ActionKind::kHash: return "hash";
+    case ActionKind::kGeneralize: return "generalize";
   }
   return "redact";
 }
@@ -318,6 +327,8 @@ std::string effective_yaml(const Policy& policy) {
     if (a.action.kind == ActionKind::kMask) {
       out += "{action: mask, keep: " + std::to_string(a.action.keep_last) + ", char: " +
              quoted(std::string(1, a.action.mask_char)) + "}\n";
+    } else if (a.action.kind == ActionKind::kGeneralize) {
+      out += std::string("{action: generalize, to: ") + (a.action.to_month ? "month" : "year") + "}\n";
     } else if (a.action.kind == ActionKind::kPseudonymize || a.action.kind == ActionKind::kHash) {
       out += "{action: " + std::string(action_name(a.action.kind));
       if (a.action.length) out += ", length: " + std::to_string(a.action.length);
@@ -353,7 +364,11 @@ Result<std::string> transform(const Action& action, std::string_view entity, std
   if (action.kind == ActionKind::kPseudonymize || action.kind == ActionKind::kHash) {
     return keyed_transform(action, entity, value, keying);
   }
-  if (action.kind == ActionKind::kRedact) {
+  if (action.kind == ActionKind::kGeneralize) {
+    std::string coarse = generalize(value, action.to_month);
+    if (!coarse.empty()) return coarse;
+  }
+  if (action.kind == ActionKind::kRedact || action.kind == ActionKind::kGeneralize) {
     std::string out = placeholder;
     size_t at = out.find("{entity}");
     if (at != std::string::npos) out.replace(at, 8, entity);
@@ -384,6 +399,83 @@ Result<std::string> transform(const Action& action, std::string_view entity, std
     i += length;
   }
   return out;
+}
+
+namespace {
+
+// Three-digit ZIP prefixes whose areas hold 20,000 people or fewer, which
+// HIPAA Safe Harbor (45 CFR 164.514(b)(2)(i)(B)) turns into 000 (2000 census).
+constexpr const char* kSparseZip3[] = {"036", "059", "063", "102", "203", "556", "692", "790", "821",
+                                       "823", "830", "831", "878", "879", "884", "890", "893"};
+
+bool all_digits(std::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); });
+}
+
+std::vector<std::string_view> split(std::string_view text, char separator) {
+  std::vector<std::string_view> parts;
+  size_t start = 0;
+  for (size_t at = text.find(separator); at != std::string_view::npos; at = text.find(separator, start)) {
+    parts.push_back(text.substr(start, at - start));
+    start = at + 1;
+  }
+  parts.push_back(text.substr(start));
+  return parts;
+}
+
+std::string generalize_ipv4(std::string_view value) {
+  std::vector<std::string_view> parts = split(value, '.');
+  if (parts.size() != 4 || !std::all_of(parts.begin(), parts.end(), [](std::string_view p) {
+        return all_digits(p) && p.size() <= 3;
+      })) {
+    return "";
+  }
+  return std::string(parts[0]) + "." + std::string(parts[1]) + "." + std::string(parts[2]) + ".0/24";
+}
+
+std::string generalize_zip(std::string_view value) {
+  std::string_view five = value.substr(0, 5);
+  bool zip = all_digits(five) && (value.size() == 5 || (value.size() == 10 && value[5] == '-' && all_digits(value.substr(6))));
+  if (!zip) return "";
+  std::string prefix(value.substr(0, 3));
+  for (const char* sparse : kSparseZip3) {
+    if (prefix == sparse) return "000";
+  }
+  return prefix;
+}
+
+// A year 1900-2099 in the value, with the month when it is numeric and
+// unambiguous enough to find (YYYY-MM-DD, MM/DD/YYYY, DD.MM.YYYY).
+std::string generalize_date(std::string_view value, bool to_month) {
+  for (size_t i = 0; i + 4 <= value.size(); ++i) {
+    std::string_view candidate = value.substr(i, 4);
+    bool bounded = (i == 0 || !std::isdigit(static_cast<unsigned char>(value[i - 1]))) &&
+                   (i + 4 == value.size() || !std::isdigit(static_cast<unsigned char>(value[i + 4])));
+    if (!bounded || !all_digits(candidate) || (candidate.substr(0, 2) != "19" && candidate.substr(0, 2) != "20")) continue;
+    std::string year(candidate);
+    if (!to_month) return year;
+    if (i == 0 && value.size() >= 7 && (value[4] == '-' || value[4] == '/') && all_digits(value.substr(5, 2))) {
+      return year + "-" + std::string(value.substr(5, 2));
+    }
+    std::vector<std::string_view> parts = split(value, value.find('/') != std::string_view::npos ? '/' : '.');
+    if (parts.size() == 3 && all_digits(parts[0]) && all_digits(parts[1])) {
+      std::string_view month = value.find('/') != std::string_view::npos ? parts[0] : parts[1];  // US m/d, EU d.m
+      return year + "-" + (month.size() == 1 ? "0" : "") + std::string(month);
+    }
+    return year;
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string generalize(std::string_view value, bool to_month) {
+  if (std::string ip = generalize_ipv4(value); !ip.empty()) return ip;
+  if (std::string zip = generalize_zip(value); !zip.empty()) return zip;
+  if (all_digits(value) && value.size() <= 3) {  // an age
+    return std::stoi(std::string(value)) > 89 ? "90+" : std::string(value);
+  }
+  return generalize_date(value, to_month);
 }
 
 }  // namespace airlock::policy

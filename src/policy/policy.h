@@ -24,6 +24,7 @@ enum class ActionKind {
   kFlag,    // keep the value, report it
   kPseudonymize,  // a stable token from a keyed HMAC, "<PERSON_7f3a9c>", or per record "<PERSON_1>"
   kHash,          // keyed SHA-256 (HMAC) in hex, truncated
+  kGeneralize,    // a coarser value: a date's year, an IPv4 /24, a ZIP's first three digits, an age over 89
 };
 std::string_view action_name(ActionKind kind);
 
@@ -33,7 +34,15 @@ struct Action {
   char mask_char = '*';  // mask: what replaces the others
   size_t length = 0;     // pseudonymize, hash: hex digits kept (0: 6 for pseudonyms, 16 for hashes)
   bool per_record_numbers = false;  // pseudonymize: <PERSON_1>, <PERSON_2> within each record
+  bool to_month = false;            // generalize: dates to year and month instead of year
 };
+
+// The generalised form of a value (HIPAA Safe Harbor's coarsening): a date
+// keeps its year (or year-month), an IPv4 address becomes its /24, a US ZIP
+// code its first three digits ("000" for the three-digit zones with fewer
+// than 20,000 people), an age over 89 "90+". Empty when the value has none
+// of these shapes (the caller then redacts).
+std::string generalize(std::string_view value, bool to_month);
 
 // An action for the entities a pattern names ("EMAIL_ADDRESS", "*_TOKEN", "*").
 struct EntityAction {
