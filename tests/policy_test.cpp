@@ -234,3 +234,34 @@ TEST_CASE("policy: generalize coarsens dates, IPv4 addresses, ZIP codes and ages
   CHECK(policy::transform(generalize, "EMAIL_ADDRESS", "jane@example.org", "[{entity}]").value() ==
         "[EMAIL_ADDRESS]");  // no coarser form: redacted
 }
+
+TEST_CASE("policy: surrogates are realistic, deterministic per key, and cannot be real", "[policy]") {
+  crypto::SecretBytes key(std::string(32, 's'));
+  policy::Action surrogate{ActionKind::kSurrogate, 4, '*', 0, false, false};
+  auto fake = [&](std::string_view entity, std::string_view value) {
+    return policy::transform(surrogate, entity, value, "[{entity}]", {&key, nullptr}).value();
+  };
+  std::string card = fake("CREDIT_CARD", "5500 0000 0000 0004");
+  REQUIRE(card.size() == 19);
+  CHECK(card.rfind("4000 00", 0) == 0);
+  CHECK(card[4] == ' ');
+  int sum = 0;  // Luhn over the digits
+  bool twice = false;
+  for (size_t i = card.size(); i-- > 0;) {
+    if (card[i] == ' ') continue;
+    int d = card[i] - '0';
+    if (twice) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+    sum += d;
+    twice = !twice;
+  }
+  CHECK(sum % 10 == 0);
+  CHECK(fake("CREDIT_CARD", "5500-0000-0000-0004") == std::string(card).replace(4, 1, "-").replace(9, 1, "-").replace(14, 1, "-"));
+  CHECK(fake("CREDIT_CARD", "5500 0000 0000 0004") == card);  // one real value, one surrogate
+  CHECK_THAT(fake("EMAIL_ADDRESS", "jane@corp.example"), Catch::EndsWith("@example.com"));
+  CHECK_THAT(fake("PHONE_NUMBER", "+1 415 555 2671"), Catch::Contains(") 555-01"));
+  CHECK(fake("US_SSN", "123-45-6789").rfind("666-", 0) == 0);
+  std::string ip = fake("IP_ADDRESS", "8.8.8.8");
+  CHECK((ip.rfind("192.0.2.", 0) == 0 || ip.rfind("198.51.100.", 0) == 0 || ip.rfind("203.0.113.", 0) == 0));
+  CHECK(fake("IP_ADDRESS", "2001:4860::8888").rfind("2001:db8::", 0) == 0);
+  CHECK(fake("PERSON", "Jane Doe").rfind("<PERSON_", 0) == 0);  // no generator: a keyed pseudonym
+}

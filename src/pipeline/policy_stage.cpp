@@ -121,8 +121,8 @@ std::string PolicyStage::actions_table() const {
   }
   std::string out;
   char line[200];
-  std::snprintf(line, sizeof line, "  %-24s %9s %9s %9s %9s %9s %9s %9s %9s\n", "entity", "found", "redacted",
-                "masked", "pseudonym", "hashed", "general", "flagged", "rejected");
+  std::snprintf(line, sizeof line, "  %-24s %9s %9s %9s %9s %9s %9s %9s %9s %9s\n", "entity", "found", "redacted",
+                "masked", "pseudonym", "surrogate", "hashed", "general", "flagged", "rejected");
   bool any = false;
   for (const auto& [entity, row] : per_entity) {
     uint64_t found = 0;
@@ -132,9 +132,9 @@ std::string PolicyStage::actions_table() const {
     any = true;
     auto n = [&](policy::ActionKind kind) { return static_cast<unsigned long long>(row[static_cast<size_t>(kind)]); };
     using K = policy::ActionKind;
-    std::snprintf(line, sizeof line, "  %-24s %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu\n", entity.c_str(),
-                  static_cast<unsigned long long>(found), n(K::kRedact), n(K::kMask), n(K::kPseudonymize), n(K::kHash),
-                  n(K::kGeneralize), n(K::kFlag), n(K::kReject));
+    std::snprintf(line, sizeof line, "  %-24s %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu\n",
+                  entity.c_str(), static_cast<unsigned long long>(found), n(K::kRedact), n(K::kMask),
+                  n(K::kPseudonymize), n(K::kSurrogate), n(K::kHash), n(K::kGeneralize), n(K::kFlag), n(K::kReject));
     out += line;
   }
   return any ? out : "  no findings\n";

@@ -28,7 +28,7 @@ class PolicyStage final : public Stage {
   std::string actions_table() const;
 
  private:
-  static constexpr size_t kKinds = 7;  // policy::ActionKind values
+  static constexpr size_t kKinds = 8;  // policy::ActionKind values
   void count(uint32_t rule, policy::ActionKind kind) const;
 
   const detect::Scanner& scanner_;

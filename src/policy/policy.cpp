@@ -139,7 +139,8 @@ class PolicyReader : public config::YamlReader {
       return error_at(node, "", "the action for " + entity + " must be a name or {action: ..., ...}");
     }
     for (ActionKind kind : {ActionKind::kRedact, ActionKind::kMask, ActionKind::kReject, ActionKind::kFlag,
-                            ActionKind::kPseudonymize, ActionKind::kHash, ActionKind::kGeneralize}) {
+                            ActionKind::kPseudonymize, ActionKind::kHash, ActionKind::kGeneralize,
+                            ActionKind::kSurrogate}) {
       if (name == action_name(kind)) {
         action.kind = kind;
         return action;
@@ -147,7 +148,7 @@ class PolicyReader : public config::YamlReader {
     }
     return error_at(node, "",
                     "unknown action '" + name + "' for " + entity +
-                        " (redact, mask, pseudonymize, hash, generalize, reject or flag)");
+                        " (redact, mask, pseudonymize, surrogate, hash, generalize, reject or flag)");
   }
 
   Status read_actions(const YAML::Node& node, Policy& policy) const {
@@ -251,6 +252,10 @@ Result<std::string> keyed_transform(const Action& action, std::string_view entit
   Result<std::string> digest = crypto::keyed_hash_hex(*keying.key, message);
   if (!digest.ok()) return digest.error();
   if (action.kind == ActionKind::kHash) return digest->substr(0, action.length ? action.length : 16);
+  if (action.kind == ActionKind::kSurrogate) {
+    std::string fake = surrogate(entity, value, digest.value());
+    if (!fake.empty()) return fake;
+  }
   return "<" + std::string(entity) + "_" + digest->substr(0, action.length ? action.length : 6) + ">";
 }
 
@@ -265,6 +270,7 @@ std::string_view action_name(ActionKind kind) {
     case ActionKind::kPseudonymize: return "pseudonymize";
     case ActionKind::kHash: return "hash";
     case ActionKind::kGeneralize: return "generalize";
+    case ActionKind::kSurrogate: return "surrogate";
   }
   return "redact";
 }
@@ -293,7 +299,7 @@ Action Policy::action_for(std::string_view entity) const {
 
 bool Policy::needs_key() const {
   return std::any_of(actions.begin(), actions.end(), [](const EntityAction& a) {
-    return a.action.kind == ActionKind::kHash ||
+    return a.action.kind == ActionKind::kHash || a.action.kind == ActionKind::kSurrogate ||
            (a.action.kind == ActionKind::kPseudonymize && !a.action.per_record_numbers);
   });
 }
@@ -361,7 +367,8 @@ std::string canonical_value(std::string_view value) {
 
 Result<std::string> transform(const Action& action, std::string_view entity, std::string_view value,
                               const std::string& placeholder, const Keying& keying) {
-  if (action.kind == ActionKind::kPseudonymize || action.kind == ActionKind::kHash) {
+  if (action.kind == ActionKind::kPseudonymize || action.kind == ActionKind::kHash ||
+      action.kind == ActionKind::kSurrogate) {
     return keyed_transform(action, entity, value, keying);
   }
   if (action.kind == ActionKind::kGeneralize) {
@@ -468,6 +475,81 @@ std::string generalize_date(std::string_view value, bool to_month) {
 }
 
 }  // namespace
+
+namespace {
+
+// Deterministic "random" numbers from successive hex digits of a digest.
+class DigestDigits {
+ public:
+  explicit DigestDigits(std::string_view hex) : hex_(hex) {}
+  unsigned next(unsigned below) {
+    unsigned value = 0;
+    for (int i = 0; i < 4; ++i) value = value * 16 + hex_digit(hex_[pos_++ % hex_.size()]);
+    return value % below;
+  }
+  std::string digits(size_t count) {
+    std::string out;
+    for (size_t i = 0; i < count; ++i) out += static_cast<char>('0' + next(10));
+    return out;
+  }
+
+ private:
+  static unsigned hex_digit(char c) { return c <= '9' ? static_cast<unsigned>(c - '0') : static_cast<unsigned>(c - 'a' + 10); }
+  std::string_view hex_;
+  size_t pos_ = 0;
+};
+
+char luhn_check_digit(const std::string& digits) {
+  int sum = 0;
+  bool twice = true;  // the check digit will be appended on the right
+  for (size_t i = digits.size(); i-- > 0;) {
+    int d = digits[i] - '0';
+    if (twice) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+    sum += d;
+    twice = !twice;
+  }
+  return static_cast<char>('0' + (10 - sum % 10) % 10);
+}
+
+// `digits` laid out like `shape`: each digit of shape replaced in turn, its
+// separators kept (when the digit counts agree).
+std::string with_shape(const std::string& digits, std::string_view shape) {
+  size_t count = static_cast<size_t>(std::count_if(shape.begin(), shape.end(), [](unsigned char c) { return std::isdigit(c); }));
+  if (count != digits.size()) return digits;
+  std::string out;
+  size_t next = 0;
+  for (char c : shape) out += std::isdigit(static_cast<unsigned char>(c)) ? digits[next++] : c;
+  return out;
+}
+
+}  // namespace
+
+std::string surrogate(std::string_view entity, std::string_view value, std::string_view digest_hex) {
+  DigestDigits random(digest_hex);
+  if (entity == "EMAIL_ADDRESS") return "user" + std::string(digest_hex.substr(0, 8)) + "@example.com";
+  if (entity == "PHONE_NUMBER") {
+    // 555-0100 to 555-0199 are reserved for fiction in every NANP area.
+    unsigned area = 201 + random.next(780);
+    if (area % 100 == 11) ++area;  // N11 codes are service numbers
+    return "(" + std::to_string(area) + ") 555-01" + random.digits(2);
+  }
+  if (entity == "CREDIT_CARD") {
+    std::string digits = "400000" + random.digits(9);  // the 4000 00 test range of card processors
+    digits += luhn_check_digit(digits);
+    return with_shape(digits, value);
+  }
+  if (entity == "US_SSN") {  // area 666 is never assigned
+    unsigned group = 1 + random.next(99);
+    std::string group_text = (group < 10 ? "0" : "") + std::to_string(group);
+    return with_shape("666" + group_text + std::to_string(1000 + random.next(9000)), value);
+  }
+  if (entity == "IP_ADDRESS") {
+    if (value.find(':') != std::string_view::npos) return "2001:db8::" + std::string(digest_hex.substr(0, 4));
+    static const char* kDocumentation[] = {"192.0.2.", "198.51.100.", "203.0.113."};
+    return kDocumentation[random.next(3)] + std::to_string(1 + random.next(254));
+  }
+  return "";
+}
 
 std::string generalize(std::string_view value, bool to_month) {
   if (std::string ip = generalize_ipv4(value); !ip.empty()) return ip;

@@ -25,6 +25,7 @@ enum class ActionKind {
   kPseudonymize,  // a stable token from a keyed HMAC, "<PERSON_7f3a9c>", or per record "<PERSON_1>"
   kHash,          // keyed SHA-256 (HMAC) in hex, truncated
   kGeneralize,    // a coarser value: a date's year, an IPv4 /24, a ZIP's first three digits, an age over 89
+  kSurrogate,     // a realistic fake of the same kind that cannot be real, chosen by a keyed HMAC
 };
 std::string_view action_name(ActionKind kind);
 
@@ -36,6 +37,13 @@ struct Action {
   bool per_record_numbers = false;  // pseudonymize: <PERSON_1>, <PERSON_2> within each record
   bool to_month = false;            // generalize: dates to year and month instead of year
 };
+
+// A fake of `entity` chosen by `digest_hex` (64 hex digits of a keyed HMAC
+// of the value): an address at example.com, a 555-01xx phone number, a
+// Luhn-valid card in a test range with the original's grouping, an SSN in
+// the never-assigned area 666, a documentation IP (RFC 5737 / RFC 3849).
+// Empty for an entity with no generator (the caller pseudonymizes).
+std::string surrogate(std::string_view entity, std::string_view value, std::string_view digest_hex);
 
 // The generalised form of a value (HIPAA Safe Harbor's coarsening): a date
 // keeps its year (or year-month), an IPv4 address becomes its /24, a US ZIP
