@@ -648,3 +648,19 @@ TEST_CASE("every shipped policy gives its golden output on the policy fixture", 
     }
   }
 }
+
+TEST_CASE("a policy can reject personal data in system prompts only", "[cli][policy]") {
+  TempDir dir;
+  test::write_file(dir / "policy.yaml", "policy: no-pii-in-system\nextends: " + kPolicies +
+                                            "/fine-tune-upload.yaml\nreject:\n  roles: {system: [\"*\"]}\n"
+                                            "gate: {max_quarantine_rate: 1}\n");
+  test::write_file(dir / "in.jsonl",
+                   R"({"messages":[{"role":"system","content":"Escalate to ops-lead@example.org when in doubt."},)"
+                   R"({"role":"user","content":"Hello there, can you help me with my account settings today?"}]})" "\n"
+                   R"({"messages":[{"role":"user","content":"My address for the invoice is jane.doe@example.org, thanks a lot."}]})" "\n");
+  auto result = airlock_run({dir / "in.jsonl", "-o", dir / "run", "--policy", dir / "policy.yaml", "-q"});
+  REQUIRE(result.exit_code == 0);
+  CHECK_THAT(read_output(dir / "run/quarantine.jsonl.age"),
+             Catch::Contains("the policy rejects EMAIL_ADDRESS in a system message") && Catch::Contains("\"line\":1"));
+  CHECK_THAT(read_output(dir / "run/clean.jsonl.age"), Catch::Contains("<EMAIL_ADDRESS_1>"));
+}

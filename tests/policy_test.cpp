@@ -265,3 +265,17 @@ TEST_CASE("policy: surrogates are realistic, deterministic per key, and cannot b
   CHECK(fake("IP_ADDRESS", "2001:4860::8888").rfind("2001:db8::", 0) == 0);
   CHECK(fake("PERSON", "Jane Doe").rfind("<PERSON_", 0) == 0);  // no generator: a keyed pseudonym
 }
+
+TEST_CASE("policy: entities can be rejected in messages of a given role", "[policy]") {
+  TempDir dir;
+  auto p = load_text(dir, "policy: p\nreject:\n  roles:\n    system: [\"*\"]\n    assistant: [\"*_KEY\"]\n");
+  REQUIRE(p.ok());
+  CHECK(p->rejects_in_role("system", "EMAIL_ADDRESS"));
+  CHECK(p->rejects_in_role("assistant", "OPENAI_API_KEY"));
+  CHECK_FALSE(p->rejects_in_role("assistant", "EMAIL_ADDRESS"));
+  CHECK_FALSE(p->rejects_in_role("user", "EMAIL_ADDRESS"));
+  auto again = load_text(dir, policy::effective_yaml(p.value()), "effective.yaml");
+  REQUIRE(again.ok());
+  CHECK(again->rejects_in_role("system", "X"));
+  CHECK_THAT(load_error("policy: p\nreject: {roles: [system]}\n"), Catch::Contains("'roles' must map roles"));
+}

@@ -305,3 +305,17 @@ TEST_CASE("validate-only decoding agrees with full decoding", "[record][differen
     }
   }
 }
+
+TEST_CASE("fields carry the role of the message holding them, wherever the role key is", "[record]") {
+  Decoded d = decode(
+      R"({"messages":[{"content":"first","role":"system"},{"role":"user","content":[{"type":"text","text":"part"}]},)"
+      R"({"role":"assistant","content":null,"tool_calls":[{"function":{"name":"f","arguments":"{}"}}]}]})");
+  REQUIRE(d.ok);
+  REQUIRE(d.fields.size() == 3);
+  CHECK(d.fields[0].role == "system");
+  CHECK(d.fields[1].role == "user");
+  CHECK(d.fields[2].role == "assistant");
+  Decoded plain = decode(R"({"text":"no role here"})", "/text");
+  REQUIRE(plain.ok);
+  CHECK(plain.fields[0].role.empty());
+}

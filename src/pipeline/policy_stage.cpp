@@ -61,10 +61,13 @@ Status PolicyStage::process(Record& record) const {
     record.problems.push_back({record::Reason::kPolicyReject, why});
   };
   for (const Hit& hit : hits) {
-    if (!rule_rejects_[hit.finding.rule]) continue;
     const detect::Rule& rule = scanner_.rules()[hit.finding.rule];
-    std::string where = fields[hit.field].pointer.empty() ? "the line" : std::string(fields[hit.field].pointer);
-    reject_all("the policy rejects " + rule.entity + " (rule " + rule.id + ", at " + where + ")");
+    const record::TextField& field = fields[hit.field];
+    bool in_role = !field.role.empty() && policy_.rejects_in_role(field.role, rule.entity);
+    if (!rule_rejects_[hit.finding.rule] && !in_role) continue;
+    std::string where = field.pointer.empty() ? "the line" : std::string(field.pointer);
+    reject_all("the policy rejects " + rule.entity + (in_role ? " in a " + std::string(field.role) + " message" : "") +
+               " (rule " + rule.id + ", at " + where + ")");
     return ok_status();
   }
   if (policy_.max_findings && hits.size() > policy_.max_findings) {

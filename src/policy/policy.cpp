@@ -175,12 +175,22 @@ class PolicyReader : public config::YamlReader {
 
   Status read_reject(const YAML::Node& node, Policy& policy) const {
     if (!node.IsMap()) return error_at(node, "", "'reject' must be a mapping");
-    Status keys = check_keys(node, "", {"entities", "max_findings", "max_redacted_fraction"}, "'reject'");
+    Status keys = check_keys(node, "", {"entities", "roles", "max_findings", "max_redacted_fraction"}, "'reject'");
     if (!keys.ok()) return keys;
     if (node["entities"]) {
       Result<std::vector<std::string>> entities = strings(node["entities"], "", "entities");
       if (!entities.ok()) return entities.error();
       policy.reject_entities = entities.value();
+    }
+    if (node["roles"]) {
+      const YAML::Node& roles = node["roles"];
+      if (!roles.IsMap()) return error_at(roles, "", "'roles' must map roles to lists of entities");
+      for (const auto& entry : roles) {
+        if (!entry.first.IsScalar()) return error_at(entry.first, "", "a role must be a string");
+        Result<std::vector<std::string>> entities = strings(entry.second, "", "roles." + entry.first.Scalar());
+        if (!entities.ok()) return entities.error();
+        policy.reject_in_roles.emplace_back(entry.first.Scalar(), entities.value());
+      }
     }
     if (node["max_findings"]) {
       Result<double> max = number(node["max_findings"], "", "max_findings", 0, 1e9);
@@ -304,6 +314,16 @@ bool Policy::needs_key() const {
   });
 }
 
+bool Policy::rejects_in_role(std::string_view role, std::string_view entity) const {
+  for (const auto& [rejecting_role, patterns] : reject_in_roles) {
+    if (rejecting_role != role) continue;
+    for (const std::string& pattern : patterns) {
+      if (entity_matches(pattern, entity)) return true;
+    }
+  }
+  return false;
+}
+
 bool Policy::rejects_entity(std::string_view entity) const {
   return std::any_of(reject_entities.begin(), reject_entities.end(),
                      [&](const std::string& pattern) { return entity_matches(pattern, entity); });
@@ -346,7 +366,16 @@ std::string effective_yaml(const Policy& policy) {
   }
   out += "reject:\n  entities: [";
   for (size_t i = 0; i < policy.reject_entities.size(); ++i) out += (i ? ", " : "") + quoted(policy.reject_entities[i]);
-  out += "]\n  max_findings: " + std::to_string(policy.max_findings) +
+  out += "]\n";
+  if (!policy.reject_in_roles.empty()) {
+    out += "  roles:\n";
+    for (const auto& [role, patterns] : policy.reject_in_roles) {
+      out += "    " + quoted(role) + ": [";
+      for (size_t i = 0; i < patterns.size(); ++i) out += (i ? ", " : "") + quoted(patterns[i]);
+      out += "]\n";
+    }
+  }
+  out += "  max_findings: " + std::to_string(policy.max_findings) +
          "\n  max_redacted_fraction: " + format_number(policy.max_redacted_fraction) + "\n";
   out += "gate:\n  max_quarantine_rate: " + format_number(policy.max_quarantine_rate) +
          (policy.recipients.empty() ? "\nrecipients: []\n" : "\nrecipients:\n");

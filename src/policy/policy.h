@@ -70,6 +70,9 @@ struct Policy {
   std::vector<EntityAction> actions;    // the most specific pattern wins (see action_for)
   // Record-level conditions that send a record to quarantine.
   std::vector<std::string> reject_entities;  // patterns
+  // Entities that reject a record when found in a message of a given role
+  // ("system": ["*"] keeps personal data out of system prompts).
+  std::vector<std::pair<std::string, std::vector<std::string>>> reject_in_roles;
   size_t max_findings = 0;                   // more findings than this in one record (0: no limit)
   double max_redacted_fraction = 1.0;        // more of the record's text replaced than this
   // The gate: the run's verdict fails above this share of quarantined records.
@@ -81,6 +84,7 @@ struct Policy {
   // then redact.
   Action action_for(std::string_view entity) const;
   bool rejects_entity(std::string_view entity) const;
+  bool rejects_in_role(std::string_view role, std::string_view entity) const;
   // Whether an action needs the run's pseudonym key.
   bool needs_key() const;
 };

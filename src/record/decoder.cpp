@@ -154,6 +154,7 @@ struct Decoder::Impl {
   std::string_view line;
   bool matched_any = false;    // some selected path was present (even as null)
   bool validate_only = false;  // check the record, collect no fields
+  std::string_view last_role;  // the value of the last "role" string member visited
   // Pointers of the selected fields, one after another; fields view them
   // once the record is done (the string may move while it grows).
   std::string pointers;
@@ -270,6 +271,7 @@ struct Decoder::Impl {
     } else if (auto e = value.get_string().get(text)) {
       return fail(e, token);
     }
+    if (!path.empty() && !path.back().is_index && path.back().key == "role") last_role = text;
     if (!selected) return true;
     TextField field;
     field.text = text;
@@ -283,6 +285,8 @@ struct Decoder::Impl {
   }
 
   bool visit_object(od::object object, uint64_t live) {
+    size_t first_field = fields->size();
+    std::string_view role;  // this object's "role" member, when it is a string
     for (auto member_result : object) {
       od::field member;
       if (auto e = std::move(member_result).get(member)) return fail(e);
@@ -296,9 +300,18 @@ struct Decoder::Impl {
       uint64_t next = live ? advance(live, path.size(), segment) : 0;
       path.push_back(segment);
       od::value child = member.value();
+      last_role = {};
       bool ok = visit(child, next);
+      if (key == "role") role = last_role;
       path.pop_back();
       if (!ok) return false;
+    }
+    // Strings inside a message carry its role ("content" may come before
+    // "role"); an inner object's own role was assigned first.
+    if (!role.empty()) {
+      for (size_t i = first_field; i < fields->size(); ++i) {
+        if ((*fields)[i].role.empty()) (*fields)[i].role = role;
+      }
     }
     return true;
   }

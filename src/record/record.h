@@ -88,7 +88,8 @@ Preset detect_preset(std::string_view line);
 struct TextField {
   std::string_view pointer;  // JSON pointer ("/messages/1/content"); "" for a text line
   std::string_view text;     // decoded UTF-8
-                             //   (both valid until the decoder's next decode())
+  std::string_view role;     // the "role" of the object holding it ("user", "assistant", …), if any
+                             //   (all three valid until the decoder's next decode())
   uint32_t token_begin = 0;  // the string's bytes in the line: the JSON token with
   uint32_t token_end = 0;    //   its quotes, or the text of a plain text line
   bool replaced = false;     // set by a stage that edits the string
