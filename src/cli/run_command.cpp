@@ -39,14 +39,15 @@ run succeeds.
 
 Each record goes through the policy (default: policies/fine-tune-upload.yaml):
 its rule packs find personal data and secrets, and per entity the policy
-redacts, masks, flags or rejects. The run's verdict fails (exit 1) when more
+redacts, masks, pseudonymizes, replaces with a surrogate, hashes,
+generalizes, flags or rejects. The run's verdict fails (exit 1) when more
 records went to quarantine than the policy's gate allows.
 
 Options:
   -o, --out DIR           run directory to create or fill (required)
   -p, --policy FILE       the policy (see docs/policies.md; shipped ones in
-                          policies/: fine-tune-upload, pci-dss, secrets-only,
-                          format-check)
+                          policies/: fine-tune-upload, gdpr-pseudonymize,
+                          pci-dss, secrets-only, format-check)
   -r, --recipient R       encrypt the outputs to the age recipient R (age1...);
                           repeatable
   -R, --recipients-file F encrypt to every recipient in F (one a line, # comments);
@@ -58,8 +59,9 @@ Options:
                           run makes a key and keeps it, encrypted, as
                           DIR/pseudonym-key.age: `airlock open` it to reuse it.
   -j, --threads N         worker threads (default: number of cores, here %u)
-  --fields SPEC           which strings of a record are text to check:
-                            auto        (default) pick by the first record's shape
+  --fields SPEC           which strings of a record are text to check (default:
+                          the policy's, usually auto):
+                            auto        pick by the first record's shape
                             chat        /messages/*/content (string or text parts)
                                         and tool call arguments
                             batch       Batch API requests: the same under /body,
