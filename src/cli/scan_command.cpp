@@ -59,8 +59,8 @@ const char kRulesHelp[] = R"(Usage: airlock rules list [PATH...]
 list   shows every pack (name, version, file), and each rule's id, entity,
        base score and validators
 test   runs every rule's examples: each `match` example must give the rule a
-       finding, each `no_match` example none. Prints the failures; exit 1 if
-       any.
+       finding scored at least 0.5 (the default minimum), each `no_match`
+       example none. Prints the failures; exit 1 if any.
 
 PATH is a rule pack (.yaml) or a folder of them (default: %s). A malformed
 pack is refused with FILE:LINE: rule ID: reason and exit status 2.

@@ -17,6 +17,11 @@ namespace {
 // on adversarial text made of nothing but matches.
 constexpr size_t kMaxCandidatesPerString = 10000;
 
+// Examples say what a rule reports at the default minimum score of scans
+// and policies: a match example must score at least this, with the context
+// it gives; a no-match example must not.
+constexpr double kExampleMinScore = 0.5;
+
 struct Candidate {
   size_t begin = 0;  // in the normalised view
   size_t end = 0;
@@ -334,7 +339,9 @@ Result<std::vector<ExampleFailure>> check_examples(const Scanner& scanner) {
         std::vector<Finding> found;
         Status s = scanner.scan_rule(i, example, found);
         if (!s.ok()) return s.error();
-        if (found.empty() == should_match) failures.push_back({&rules[i], example, should_match});
+        bool reported = std::any_of(found.begin(), found.end(),
+                                    [](const Finding& f) { return f.score >= kExampleMinScore; });
+        if (reported != should_match) failures.push_back({&rules[i], example, should_match});
       }
     }
   }
