@@ -306,3 +306,51 @@ TEST_CASE("every shipped rule has examples and they all behave", "[detect][rules
     FAIL_CHECK(f.rule->id << (f.should_match ? " misses: " : " wrongly finds: ") << f.example);
   }
 }
+
+TEST_CASE("leetspeak rules match the folded view and report the original span", "[detect]") {
+  TempDir dir;
+  test::write_file(dir / "p.yaml", R"(pack: p
+version: "1"
+rules:
+  - {id: p.word, entity: BAD, pattern: '\bransomware\b', score: 0.9, flags: [leetspeak], category: malware, severity: 4}
+  - {id: p.email, entity: EMAIL_ADDRESS, pattern: '\b\w+@\w+\.org\b', score: 0.9}
+)");
+  auto packs = detect::load_packs({dir / "p.yaml"});
+  REQUIRE(packs.ok());
+  CHECK(packs->at(0).rules[0].leetspeak);
+  CHECK(packs->at(0).rules[0].category == "malware");
+  CHECK(packs->at(0).rules[0].severity == 4);
+  auto scanner = detect::Scanner::create(std::move(packs.value()), {});
+  REQUIRE(scanner.ok());
+  auto found = scan(*scanner.value(), "a R4NS0MW4R3 kit, mail a@b.org");
+  REQUIRE(found.size() == 2);
+  CHECK(found[0].rule == "p.word");
+  CHECK(found[0].original == "R4NS0MW4R3");
+  CHECK(found[1].original == "a@b.org");  // '@' is only folded for leetspeak rules
+  CHECK(detect::fold_leetspeak("H3LL0 $1R @ll") == "hello sir all");
+}
+
+TEST_CASE("terms files add an organisation's own terms to a rule", "[detect]") {
+  TempDir dir;
+  test::write_file(dir / "terms.txt", "# our codenames\nProject  Nightjar\n\nblue-falcon\n");
+  test::write_file(dir / "p.yaml", "pack: p\nversion: '1'\nrules:\n  - {id: p.codenames, entity: CODENAME, "
+                                   "terms_file: terms.txt, score: 0.9, flags: [case_insensitive, leetspeak]}\n");
+  auto packs = detect::load_packs({dir / "p.yaml"});
+  REQUIRE(packs.ok());
+  auto scanner = detect::Scanner::create(std::move(packs.value()), {});
+  REQUIRE(scanner.ok());
+  auto found = scan(*scanner.value(), "status of project\tnightjar and BLU3-F4LC0N, not projectnightjar");
+  REQUIRE(found.size() == 2);
+  CHECK(found[0].original == "project\tnightjar");
+  CHECK(found[1].original == "BLU3-F4LC0N");
+
+  test::write_file(dir / "empty.txt", "# nothing\n");
+  test::write_file(dir / "q.yaml", "pack: q\nversion: '1'\nrules:\n  - {id: q.x, entity: X, terms_file: empty.txt, score: 1}\n");
+  auto empty = detect::load_packs({dir / "q.yaml"});
+  REQUIRE_FALSE(empty.ok());
+  CHECK_THAT(empty.error().message, Catch::Contains("holds no term"));
+  test::write_file(dir / "r.yaml", "pack: r\nversion: '1'\nrules:\n  - {id: r.x, entity: X, terms_file: nope.txt, score: 1}\n");
+  auto missing = detect::load_packs({dir / "r.yaml"});
+  REQUIRE_FALSE(missing.ok());
+  CHECK_THAT(missing.error().message, Catch::Contains("r.yaml:4: rule r.x: cannot open terms_file"));
+}

@@ -40,6 +40,11 @@ struct Rule {
   std::string pattern;  // RE2 syntax
   double score = 0.5;   // before context
   bool case_insensitive = false;
+  // Matched against a folded view: ASCII lower-cased and leetspeak undone
+  // (0→o 1→i 3→e 4→a 5→s @→a $→s), for prohibited-content terms.
+  bool leetspeak = false;
+  std::string category;  // prohibited content: the category ("malware", …)
+  int severity = 0;      // prohibited content: 1 (low) to 5 (high); 0 for other rules
   std::string value_group;  // named group whose span is reported; empty: the whole match
   std::vector<ValidatorUse> validators;
   ContextWords context;
@@ -68,6 +73,9 @@ struct RulePack {
 Result<RulePack> load_pack(const std::string& path);
 // Loads files and folders (every *.yaml / *.yml in a folder, sorted by name).
 Result<std::vector<RulePack>> load_packs(const std::vector<std::string>& paths);
+
+// The leetspeak-folded form of ASCII text (same length, so offsets hold).
+std::string fold_leetspeak(std::string_view text);
 
 // A finding in one string. Offsets are into the original (decoded) string.
 struct Finding {

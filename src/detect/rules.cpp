@@ -8,6 +8,8 @@
 #include <set>
 #include <sstream>
 
+#include <re2/re2.h>
+
 #include "config/yaml_reader.h"
 #include "detect/detect.h"
 #include "io/io.h"
@@ -52,6 +54,32 @@ class PackReader : public config::YamlReader {
     return context;
   }
 
+  // An organisation's term list (one term or phrase a line, '#' comments),
+  // relative to the pack, as one pattern of whole-word alternatives; the
+  // words of a phrase may be separated by any white space.
+  Result<std::string> terms_pattern(const YAML::Node& node, const std::string& rule_id) const {
+    Result<std::string> name = scalar(node, rule_id, "terms_file");
+    if (!name.ok()) return name.error();
+    std::filesystem::path path = name.value();
+    if (path.is_relative()) path = std::filesystem::path(file()).parent_path() / path;
+    std::ifstream in(path);
+    if (!in) return error_at(node, rule_id, "cannot open terms_file " + path.string());
+    std::string alternatives;
+    size_t count = 0;
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      size_t first = line.find_first_not_of(" \t");
+      if (first == std::string::npos || line[first] == '#') continue;
+      std::istringstream words(line);
+      std::string word, term;
+      while (words >> word) term += (term.empty() ? "" : "\\s+") + RE2::QuoteMeta(word);
+      alternatives += (count++ ? "|" : "") + term;
+      if (count > 100000) return error_at(node, rule_id, "terms_file has more than 100,000 terms");
+    }
+    if (count == 0) return error_at(node, rule_id, "terms_file " + path.string() + " holds no term");
+    return "\\b(?:" + alternatives + ")\\b";
+  }
+
   Result<ValidatorUse> validator(const YAML::Node& node, const std::string& rule_id) const {
     ValidatorUse use;
     std::string name;
@@ -79,17 +107,19 @@ class PackReader : public config::YamlReader {
     std::string id = node["id"] && node["id"].IsScalar() ? node["id"].Scalar() : "";
     if (id.empty()) return error_at(node, "", "a rule needs an 'id'");
     Status keys = check_keys(node, id,
-                             {"id", "entity", "pattern", "score", "flags", "value_group", "validators", "context",
-                              "negative_context", "allow", "allow_patterns", "examples", "description"},
+                             {"id", "entity", "pattern", "terms_file", "score", "flags", "value_group", "validators",
+                              "context", "negative_context", "allow", "allow_patterns", "examples", "description",
+                              "category", "severity"},
                              "a rule");
     if (!keys.ok()) return keys.error();
     Rule rule;
     rule.id = id;
     rule.file = file();
     rule.line = node.Mark().line + 1;
-    for (const char* required : {"entity", "pattern", "score"}) {
+    for (const char* required : {"entity", "score"}) {
       if (!node[required]) return error_at(node, id, std::string("missing '") + required + "'");
     }
+    if (!node["pattern"] && !node["terms_file"]) return error_at(node, id, "missing 'pattern' (or 'terms_file')");
     Result<std::string> entity = scalar(node["entity"], id, "entity");
     if (!entity.ok()) return entity.error();
     rule.entity = entity.value();
@@ -97,9 +127,16 @@ class PackReader : public config::YamlReader {
                      std::all_of(rule.entity.begin(), rule.entity.end(),
                                  [](unsigned char c) { return std::isupper(c) || std::isdigit(c) || c == '_'; });
     if (!entity_ok) return error_at(node["entity"], id, "entity must be upper case letters, digits and '_'");
-    Result<std::string> pattern = scalar(node["pattern"], id, "pattern");
-    if (!pattern.ok()) return pattern.error();
-    rule.pattern = pattern.value();
+    if (node["pattern"]) {
+      Result<std::string> pattern = scalar(node["pattern"], id, "pattern");
+      if (!pattern.ok()) return pattern.error();
+      rule.pattern = pattern.value();
+    }
+    if (node["terms_file"]) {
+      Result<std::string> terms = terms_pattern(node["terms_file"], id);
+      if (!terms.ok()) return terms.error();
+      rule.pattern = rule.pattern.empty() ? terms.value() : "(?:" + rule.pattern + ")|" + terms.value();
+    }
     Result<double> score = number(node["score"], id, "score", 0, 1);
     if (!score.ok()) return score.error();
     rule.score = score.value();
@@ -107,9 +144,24 @@ class PackReader : public config::YamlReader {
       Result<std::vector<std::string>> flags = strings(node["flags"], id, "flags");
       if (!flags.ok()) return flags.error();
       for (const std::string& flag : flags.value()) {
-        if (flag != "case_insensitive") return error_at(node["flags"], id, "unknown flag '" + flag + "'");
-        rule.case_insensitive = true;
+        if (flag == "case_insensitive") {
+          rule.case_insensitive = true;
+        } else if (flag == "leetspeak") {
+          rule.leetspeak = true;
+        } else {
+          return error_at(node["flags"], id, "unknown flag '" + flag + "' (case_insensitive, leetspeak)");
+        }
       }
+    }
+    if (node["category"]) {
+      Result<std::string> category = scalar(node["category"], id, "category");
+      if (!category.ok()) return category.error();
+      rule.category = category.value();
+    }
+    if (node["severity"]) {
+      Result<double> severity = number(node["severity"], id, "severity", 1, 5);
+      if (!severity.ok()) return severity.error();
+      rule.severity = static_cast<int>(severity.value());
     }
     if (node["value_group"]) {
       Result<std::string> group = scalar(node["value_group"], id, "value_group");

@@ -79,8 +79,12 @@ bool any_term_in(const std::vector<std::string>& terms, const std::string& words
 // The compiled regexes. RE2 objects are thread-safe, but their DFA caches
 // sit behind a lock that threads fight over whenever the cache grows, which
 // kept two threads at the speed of one; so every thread compiles its own.
+// Leetspeak rules get a set of their own, run over the folded view.
 struct Compiled {
-  std::unique_ptr<RE2::Set> set;
+  std::unique_ptr<RE2::Set> set;       // rules matched against the normalised view
+  std::unique_ptr<RE2::Set> leet_set;  // rules matched against its leetspeak-folded form
+  std::vector<uint32_t> set_rules;     // set index -> rule index
+  std::vector<uint32_t> leet_rules;
   std::vector<std::unique_ptr<RE2>> regexes;
   std::vector<std::vector<std::unique_ptr<RE2>>> allow_regexes;
 };
@@ -114,15 +118,19 @@ struct Scanner::Impl {
     set_options.set_max_mem(options.set_max_mem);
     set_options.set_log_errors(false);
     out->set = std::make_unique<RE2::Set>(set_options, RE2::UNANCHORED);
+    out->leet_set = std::make_unique<RE2::Set>(set_options, RE2::UNANCHORED);
     RE2::Options rule_options;
     rule_options.set_max_mem(options.rule_max_mem);
     rule_options.set_log_errors(false);
-    for (const Rule& rule : rules) {
+    for (uint32_t index = 0; index < rules.size(); ++index) {
+      const Rule& rule = rules[index];
       std::string pattern = (rule.case_insensitive ? "(?i)" : "") + rule.pattern;
       auto regex = std::make_unique<RE2>(pattern, rule_options);
       if (!regex->ok()) return rule_error(rule, "pattern rejected by RE2: " + regex->error());
       std::string set_error;
-      if (out->set->Add(pattern, &set_error) < 0) return rule_error(rule, "pattern rejected by RE2: " + set_error);
+      RE2::Set& set = rule.leetspeak ? *out->leet_set : *out->set;
+      if (set.Add(pattern, &set_error) < 0) return rule_error(rule, "pattern rejected by RE2: " + set_error);
+      (rule.leetspeak ? out->leet_rules : out->set_rules).push_back(index);
       std::vector<std::unique_ptr<RE2>> allows;
       for (const std::string& allow : rule.allow_patterns) {
         auto allow_regex = std::make_unique<RE2>(allow, rule_options);
@@ -132,7 +140,8 @@ struct Scanner::Impl {
       out->regexes.push_back(std::move(regex));
       out->allow_regexes.push_back(std::move(allows));
     }
-    if (!rules.empty() && !out->set->Compile()) {
+    bool fits = (out->set_rules.empty() || out->set->Compile()) && (out->leet_rules.empty() || out->leet_set->Compile());
+    if (!fits) {
       return usage_error("the rule set does not fit its memory budget (" + std::to_string(options.set_max_mem >> 20) +
                          " MiB): too many or too large patterns");
     }
@@ -180,6 +189,26 @@ struct Scanner::Impl {
     compiled.push_back(std::move(made.value()));
     mine.emplace_back(id, compiled.back().get());
     return compiled.back().get();
+  }
+
+  // Runs one set over `text` and collects the candidates of the rules it
+  // reports. An out-of-memory set is an error, never "no match".
+  Status match_set(const Compiled& compiled, const RE2::Set& set, const std::vector<uint32_t>& rules_of_set,
+                   std::string_view text, std::vector<Candidate>& out) const {
+    if (rules_of_set.empty()) return ok_status();
+    thread_local std::vector<int> matched;
+    matched.clear();
+    RE2::Set::ErrorInfo error{};
+    if (!set.Match(re2::StringPiece(text.data(), text.size()), &matched, &error)) {
+      if (error.kind == RE2::Set::kNoError) return ok_status();
+      return internal_error(error.kind == RE2::Set::kOutOfMemory
+                                ? "the rule set ran out of memory on a string; raise its budget rather than "
+                                  "let a string through unscanned"
+                                : "the rule set gave an inconsistent result");
+    }
+    std::sort(matched.begin(), matched.end());
+    for (int index : matched) collect(compiled, rules_of_set[static_cast<size_t>(index)], text, out);
+    return ok_status();
   }
 
   bool accepted(const Compiled& regexes, uint32_t index, std::string_view value) const {
@@ -268,6 +297,24 @@ Result<std::unique_ptr<Scanner>> Scanner::create(std::vector<RulePack> packs, Op
 
 Scanner::~Scanner() = default;
 
+std::string fold_leetspeak(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    switch (c) {
+      case '0': c = 'o'; break;
+      case '1': c = 'i'; break;
+      case '3': c = 'e'; break;
+      case '4': c = 'a'; break;
+      case '5': c = 's'; break;
+      case '@': c = 'a'; break;
+      case '$': c = 's'; break;
+      default:
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+  }
+  return out;
+}
+
 const std::vector<Rule>& Scanner::rules() const { return impl_->rules; }
 const std::vector<RulePack>& Scanner::packs() const { return impl_->packs; }
 const Scanner::Options& Scanner::options() const { return impl_->options; }
@@ -276,7 +323,6 @@ Status Scanner::scan(std::string_view text, std::vector<Finding>& findings) cons
   const Impl& impl = *impl_;
   if (impl.rules.empty()) return ok_status();
   thread_local text::NormalizedText normalized;
-  thread_local std::vector<int> matched;
   thread_local std::vector<Candidate> candidates;
   thread_local std::vector<Candidate> kept;
   Result<const Compiled*> compiled = impl.for_this_thread();
@@ -284,20 +330,14 @@ Status Scanner::scan(std::string_view text, std::vector<Finding>& findings) cons
   Status normalised = impl.normalizer->normalize(text, normalized);
   if (!normalised.ok()) return normalised;
   std::string_view view = normalized.view();
-  matched.clear();
-  RE2::Set::ErrorInfo error{};
-  if (!compiled.value()->set->Match(re2::StringPiece(view.data(), view.size()), &matched, &error)) {
-    if (error.kind != RE2::Set::kNoError) {
-      return internal_error(error.kind == RE2::Set::kOutOfMemory
-                                ? "the rule set ran out of memory on a string; raise its budget rather than "
-                                  "let a string through unscanned"
-                                : "the rule set gave an inconsistent result");
-    }
-    return ok_status();
-  }
-  std::sort(matched.begin(), matched.end());
   candidates.clear();
-  for (int index : matched) impl.collect(*compiled.value(), static_cast<uint32_t>(index), view, candidates);
+  const Compiled& regexes = *compiled.value();
+  if (Status s = impl.match_set(regexes, *regexes.set, regexes.set_rules, view, candidates); !s.ok()) return s;
+  if (!regexes.leet_rules.empty()) {
+    thread_local std::string folded;
+    folded = fold_leetspeak(view);
+    if (Status s = impl.match_set(regexes, *regexes.leet_set, regexes.leet_rules, folded, candidates); !s.ok()) return s;
+  }
   // Overlaps: higher score, then longer span, then rule order wins.
   std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
     if (a.score != b.score) return a.score > b.score;
@@ -325,7 +365,10 @@ Status Scanner::scan_rule(size_t rule, std::string_view text, std::vector<Findin
   Result<const Compiled*> compiled = impl.for_this_thread();
   if (!compiled.ok()) return compiled.error();
   std::vector<Candidate> candidates;
-  impl.collect(*compiled.value(), static_cast<uint32_t>(rule), normalized.view(), candidates);
+  std::string folded;
+  std::string_view view = normalized.view();
+  if (impl.rules[rule].leetspeak) view = folded = fold_leetspeak(view);
+  impl.collect(*compiled.value(), static_cast<uint32_t>(rule), view, candidates);
   impl.to_findings(normalized, text, candidates, findings);
   return ok_status();
 }

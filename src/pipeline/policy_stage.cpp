@@ -28,7 +28,8 @@ PolicyStage::PolicyStage(const detect::Scanner& scanner, const policy::Policy& p
   for (const detect::Rule& rule : scanner.rules()) {
     rule_actions_.push_back(policy.action_for(rule.entity));
     rule_rejects_.push_back(policy.rejects_entity(rule.entity) ||
-                            rule_actions_.back().kind == policy::ActionKind::kReject);
+                            rule_actions_.back().kind == policy::ActionKind::kReject ||
+                            (policy.reject_severity && rule.severity >= policy.reject_severity));
   }
   for (size_t i = 0; i < scanner.rules().size() * kKinds; ++i) counts_[i] = 0;
 }

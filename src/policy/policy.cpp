@@ -175,7 +175,8 @@ class PolicyReader : public config::YamlReader {
 
   Status read_reject(const YAML::Node& node, Policy& policy) const {
     if (!node.IsMap()) return error_at(node, "", "'reject' must be a mapping");
-    Status keys = check_keys(node, "", {"entities", "roles", "max_findings", "max_redacted_fraction"}, "'reject'");
+    Status keys = check_keys(node, "", {"entities", "roles", "severity_at_least", "max_findings", "max_redacted_fraction"},
+                             "'reject'");
     if (!keys.ok()) return keys;
     if (node["entities"]) {
       Result<std::vector<std::string>> entities = strings(node["entities"], "", "entities");
@@ -191,6 +192,11 @@ class PolicyReader : public config::YamlReader {
         if (!entities.ok()) return entities.error();
         policy.reject_in_roles.emplace_back(entry.first.Scalar(), entities.value());
       }
+    }
+    if (node["severity_at_least"]) {
+      Result<double> severity = number(node["severity_at_least"], "", "severity_at_least", 1, 5);
+      if (!severity.ok()) return severity.error();
+      policy.reject_severity = static_cast<int>(severity.value());
     }
     if (node["max_findings"]) {
       Result<double> max = number(node["max_findings"], "", "max_findings", 0, 1e9);
@@ -375,6 +381,7 @@ std::string effective_yaml(const Policy& policy) {
       out += "]\n";
     }
   }
+  if (policy.reject_severity) out += "  severity_at_least: " + std::to_string(policy.reject_severity) + "\n";
   out += "  max_findings: " + std::to_string(policy.max_findings) +
          "\n  max_redacted_fraction: " + format_number(policy.max_redacted_fraction) + "\n";
   out += "gate:\n  max_quarantine_rate: " + format_number(policy.max_quarantine_rate) +

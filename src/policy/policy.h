@@ -73,6 +73,7 @@ struct Policy {
   // Entities that reject a record when found in a message of a given role
   // ("system": ["*"] keeps personal data out of system prompts).
   std::vector<std::pair<std::string, std::vector<std::string>>> reject_in_roles;
+  int reject_severity = 0;                   // any prohibited-content finding this severe or more (0: off)
   size_t max_findings = 0;                   // more findings than this in one record (0: no limit)
   double max_redacted_fraction = 1.0;        // more of the record's text replaced than this
   // The gate: the run's verdict fails above this share of quarantined records.
