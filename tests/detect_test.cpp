@@ -326,8 +326,8 @@ rules:
   REQUIRE(found.size() == 2);
   CHECK(found[0].rule == "p.word");
   CHECK(found[0].original == "R4NS0MW4R3");
-  CHECK(found[1].original == "a@b.org");  // '@' is only folded for leetspeak rules
-  CHECK(detect::fold_leetspeak("H3LL0 $1R @ll") == "hello sir all");
+  CHECK(found[1].original == "a@b.org");  // other rules see '@' as it is
+  CHECK(detect::with_leetspeak("\\bsa(?P<so>s+)[a-s]{2,3}\\s") == "\\b[s5$][a4@](?P<so>[s5$]+)[a-s]{2,3}\\s");
 }
 
 TEST_CASE("terms files add an organisation's own terms to a rule", "[detect]") {

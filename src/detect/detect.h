@@ -40,8 +40,8 @@ struct Rule {
   std::string pattern;  // RE2 syntax
   double score = 0.5;   // before context
   bool case_insensitive = false;
-  // Matched against a folded view: ASCII lower-cased and leetspeak undone
-  // (0→o 1→i 3→e 4→a 5→s @→a $→s), for prohibited-content terms.
+  // Matched case-insensitively with leetspeak spellings (o/0, i/1, e/3,
+  // a/4/@, s/5/$) of every letter, for prohibited-content terms.
   bool leetspeak = false;
   std::string category;  // prohibited content: the category ("malware", …)
   int severity = 0;      // prohibited content: 1 (low) to 5 (high); 0 for other rules
@@ -74,8 +74,11 @@ Result<RulePack> load_pack(const std::string& path);
 // Loads files and folders (every *.yaml / *.yml in a folder, sorted by name).
 Result<std::vector<RulePack>> load_packs(const std::vector<std::string>& paths);
 
-// The leetspeak-folded form of ASCII text (same length, so offsets hold).
-std::string fold_leetspeak(std::string_view text);
+// A pattern that also matches leetspeak spellings: outside escapes,
+// character classes, repetition counts and (?…) prefixes, each o, i, e, a
+// and s becomes a class of its variants ("ransom" → "r[a4@]n[s5$][o0]m").
+// One pass of the rule set then covers both spellings.
+std::string with_leetspeak(std::string_view pattern);
 
 // A finding in one string. Offsets are into the original (decoded) string.
 struct Finding {

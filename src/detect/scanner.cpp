@@ -71,6 +71,19 @@ std::pair<size_t, size_t> context_window(std::string_view view, size_t from, siz
   return {begin, end};
 }
 
+void undo_leet_digits(std::string& words) {
+  for (char& c : words) {
+    switch (c) {
+      case '0': c = 'o'; break;
+      case '1': c = 'i'; break;
+      case '3': c = 'e'; break;
+      case '4': c = 'a'; break;
+      case '5': c = 's'; break;
+      default: break;
+    }
+  }
+}
+
 bool any_term_in(const std::vector<std::string>& terms, const std::string& words) {
   return std::any_of(terms.begin(), terms.end(),
                      [&](const std::string& term) { return words.find(term) != std::string::npos; });
@@ -79,12 +92,8 @@ bool any_term_in(const std::vector<std::string>& terms, const std::string& words
 // The compiled regexes. RE2 objects are thread-safe, but their DFA caches
 // sit behind a lock that threads fight over whenever the cache grows, which
 // kept two threads at the speed of one; so every thread compiles its own.
-// Leetspeak rules get a set of their own, run over the folded view.
 struct Compiled {
-  std::unique_ptr<RE2::Set> set;       // rules matched against the normalised view
-  std::unique_ptr<RE2::Set> leet_set;  // rules matched against its leetspeak-folded form
-  std::vector<uint32_t> set_rules;     // set index -> rule index
-  std::vector<uint32_t> leet_rules;
+  std::unique_ptr<RE2::Set> set;
   std::vector<std::unique_ptr<RE2>> regexes;
   std::vector<std::vector<std::unique_ptr<RE2>>> allow_regexes;
 };
@@ -118,19 +127,16 @@ struct Scanner::Impl {
     set_options.set_max_mem(options.set_max_mem);
     set_options.set_log_errors(false);
     out->set = std::make_unique<RE2::Set>(set_options, RE2::UNANCHORED);
-    out->leet_set = std::make_unique<RE2::Set>(set_options, RE2::UNANCHORED);
     RE2::Options rule_options;
     rule_options.set_max_mem(options.rule_max_mem);
     rule_options.set_log_errors(false);
-    for (uint32_t index = 0; index < rules.size(); ++index) {
-      const Rule& rule = rules[index];
-      std::string pattern = (rule.case_insensitive ? "(?i)" : "") + rule.pattern;
+    for (const Rule& rule : rules) {
+      std::string pattern = (rule.case_insensitive || rule.leetspeak ? "(?i)" : "") +
+                            (rule.leetspeak ? with_leetspeak(rule.pattern) : rule.pattern);
       auto regex = std::make_unique<RE2>(pattern, rule_options);
       if (!regex->ok()) return rule_error(rule, "pattern rejected by RE2: " + regex->error());
       std::string set_error;
-      RE2::Set& set = rule.leetspeak ? *out->leet_set : *out->set;
-      if (set.Add(pattern, &set_error) < 0) return rule_error(rule, "pattern rejected by RE2: " + set_error);
-      (rule.leetspeak ? out->leet_rules : out->set_rules).push_back(index);
+      if (out->set->Add(pattern, &set_error) < 0) return rule_error(rule, "pattern rejected by RE2: " + set_error);
       std::vector<std::unique_ptr<RE2>> allows;
       for (const std::string& allow : rule.allow_patterns) {
         auto allow_regex = std::make_unique<RE2>(allow, rule_options);
@@ -140,8 +146,7 @@ struct Scanner::Impl {
       out->regexes.push_back(std::move(regex));
       out->allow_regexes.push_back(std::move(allows));
     }
-    bool fits = (out->set_rules.empty() || out->set->Compile()) && (out->leet_rules.empty() || out->leet_set->Compile());
-    if (!fits) {
+    if (!rules.empty() && !out->set->Compile()) {
       return usage_error("the rule set does not fit its memory budget (" + std::to_string(options.set_max_mem >> 20) +
                          " MiB): too many or too large patterns");
     }
@@ -193,13 +198,11 @@ struct Scanner::Impl {
 
   // Runs one set over `text` and collects the candidates of the rules it
   // reports. An out-of-memory set is an error, never "no match".
-  Status match_set(const Compiled& compiled, const RE2::Set& set, const std::vector<uint32_t>& rules_of_set,
-                   std::string_view text, std::vector<Candidate>& out) const {
-    if (rules_of_set.empty()) return ok_status();
+  Status match_set(const Compiled& compiled, std::string_view text, std::vector<Candidate>& out) const {
     thread_local std::vector<int> matched;
     matched.clear();
     RE2::Set::ErrorInfo error{};
-    if (!set.Match(re2::StringPiece(text.data(), text.size()), &matched, &error)) {
+    if (!compiled.set->Match(re2::StringPiece(text.data(), text.size()), &matched, &error)) {
       if (error.kind == RE2::Set::kNoError) return ok_status();
       return internal_error(error.kind == RE2::Set::kOutOfMemory
                                 ? "the rule set ran out of memory on a string; raise its budget rather than "
@@ -207,7 +210,7 @@ struct Scanner::Impl {
                                 : "the rule set gave an inconsistent result");
     }
     std::sort(matched.begin(), matched.end());
-    for (int index : matched) collect(compiled, rules_of_set[static_cast<size_t>(index)], text, out);
+    for (int index : matched) collect(compiled, static_cast<uint32_t>(index), text, out);
     return ok_status();
   }
 
@@ -235,6 +238,7 @@ struct Scanner::Impl {
       append_words(view.substr(from, begin - from), words);
       append_words(view.substr(end, to - end), words);
       words += ' ';
+      if (rule.leetspeak) undo_leet_digits(words);  // "cr34t3" is "create" for context too
       if (any_term_in(terms, words)) score += sign * context.adjust;
     };
     adjusted(rule.context, context_terms[index], +1);
@@ -297,19 +301,46 @@ Result<std::unique_ptr<Scanner>> Scanner::create(std::vector<RulePack> packs, Op
 
 Scanner::~Scanner() = default;
 
-std::string fold_leetspeak(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    switch (c) {
-      case '0': c = 'o'; break;
-      case '1': c = 'i'; break;
-      case '3': c = 'e'; break;
-      case '4': c = 'a'; break;
-      case '5': c = 's'; break;
-      case '@': c = 'a'; break;
-      case '$': c = 's'; break;
-      default:
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+std::string with_leetspeak(std::string_view pattern) {
+  std::string out;
+  int class_depth = 0;  // inside [...]: left alone
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    char c = pattern[i];
+    if (c == '\\' && i + 1 < pattern.size()) {  // an escape: \s, \b, \x41, \p{L}… stays as written
+      out += c;
+      out += pattern[++i];
+      continue;
+    }
+    if (c == '(' && i + 1 < pattern.size() && pattern[i + 1] == '?') {  // (?i), (?:, (?P<name>: no letters to fold
+      size_t end = pattern.find_first_of(":)>", i);
+      if (end == std::string_view::npos) end = pattern.size() - 1;
+      out.append(pattern.substr(i, end - i + 1));
+      i = end;
+      continue;
+    }
+    if (c == '{') {  // a repetition count
+      size_t end = pattern.find('}', i);
+      if (end != std::string_view::npos) {
+        out.append(pattern.substr(i, end - i + 1));
+        i = end;
+        continue;
+      }
+    }
+    if (c == '[') ++class_depth;
+    if (c == ']' && class_depth > 0) --class_depth;
+    const char* variants = nullptr;
+    switch (class_depth == 0 ? std::tolower(static_cast<unsigned char>(c)) : 0) {
+      case 'o': variants = "[o0]"; break;
+      case 'i': variants = "[i1]"; break;
+      case 'e': variants = "[e3]"; break;
+      case 'a': variants = "[a4@]"; break;
+      case 's': variants = "[s5$]"; break;
+      default: break;
+    }
+    if (variants) {
+      out += variants;
+    } else {
+      out += c;
     }
   }
   return out;
@@ -331,13 +362,7 @@ Status Scanner::scan(std::string_view text, std::vector<Finding>& findings) cons
   if (!normalised.ok()) return normalised;
   std::string_view view = normalized.view();
   candidates.clear();
-  const Compiled& regexes = *compiled.value();
-  if (Status s = impl.match_set(regexes, *regexes.set, regexes.set_rules, view, candidates); !s.ok()) return s;
-  if (!regexes.leet_rules.empty()) {
-    thread_local std::string folded;
-    folded = fold_leetspeak(view);
-    if (Status s = impl.match_set(regexes, *regexes.leet_set, regexes.leet_rules, folded, candidates); !s.ok()) return s;
-  }
+  if (Status s = impl.match_set(*compiled.value(), view, candidates); !s.ok()) return s;
   // Overlaps: higher score, then longer span, then rule order wins.
   std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
     if (a.score != b.score) return a.score > b.score;
@@ -365,10 +390,7 @@ Status Scanner::scan_rule(size_t rule, std::string_view text, std::vector<Findin
   Result<const Compiled*> compiled = impl.for_this_thread();
   if (!compiled.ok()) return compiled.error();
   std::vector<Candidate> candidates;
-  std::string folded;
-  std::string_view view = normalized.view();
-  if (impl.rules[rule].leetspeak) view = folded = fold_leetspeak(view);
-  impl.collect(*compiled.value(), static_cast<uint32_t>(rule), view, candidates);
+  impl.collect(*compiled.value(), static_cast<uint32_t>(rule), normalized.view(), candidates);
   impl.to_findings(normalized, text, candidates, findings);
   return ok_status();
 }
