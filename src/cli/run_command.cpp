@@ -198,7 +198,7 @@ int run_command(const std::vector<std::string>& args) {
     key = crypto::new_keyed_hash_key();
     if (!key.ok()) return report_error(key.error());
     Status stored = dir.value()->add_encrypted_file(pipeline::RunDirectory::kPseudonymKey,
-                                                    crypto::format_keyed_hash_key(key.value()));
+                                                    crypto::format_keyed_hash_key(key.value()).view());
     if (!stored.ok()) return report_error(stored.error());
     key_source = std::string("generated, in ") + pipeline::RunDirectory::kPseudonymKey;
   }

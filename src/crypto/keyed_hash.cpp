@@ -1,5 +1,6 @@
 #include "crypto/keyed_hash.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include "crypto/primitives.h"
@@ -44,13 +45,16 @@ Result<SecretBytes> parse_keyed_hash_key(std::string_view text, const std::strin
   return key;
 }
 
-std::string format_keyed_hash_key(const SecretBytes& key) {
-  std::string out = "# airlock pseudonym key: keep it as safe as the data it pseudonymizes\n";
+SecretBytes format_keyed_hash_key(const SecretBytes& key) {
+  constexpr std::string_view kComment = "# airlock pseudonym key: keep it as safe as the data it pseudonymizes\n";
+  SecretBytes out(kComment.size() + 2 * key.size() + 1);
+  uint8_t* at = std::copy(kComment.begin(), kComment.end(), out.data());
   for (size_t i = 0; i < key.size(); ++i) {
-    out += kHex[key.data()[i] >> 4];
-    out += kHex[key.data()[i] & 15];
+    *at++ = static_cast<uint8_t>(kHex[key.data()[i] >> 4]);
+    *at++ = static_cast<uint8_t>(kHex[key.data()[i] & 15]);
   }
-  return out + "\n";
+  *at = '\n';
+  return out;
 }
 
 Result<std::string> keyed_hash_hex(const SecretBytes& key, std::string_view message) {

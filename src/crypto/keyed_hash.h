@@ -24,8 +24,9 @@ Result<SecretBytes> new_keyed_hash_key();
 // A key written as 64 hexadecimal digits (what write_keyed_hash_key
 // gives); `name` names the file in errors, which never quote the content.
 Result<SecretBytes> parse_keyed_hash_key(std::string_view text, const std::string& name);
-// The key as a file's content: a comment line, then 64 hex digits.
-std::string format_keyed_hash_key(const SecretBytes& key);
+// The key as a file's content: a comment line, then 64 hex digits (a
+// SecretBytes, so that the text is wiped too).
+SecretBytes format_keyed_hash_key(const SecretBytes& key);
 
 // HMAC-SHA256(key, message) in lower-case hex (64 digits). Fails only if
 // OpenSSL does.
