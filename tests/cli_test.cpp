@@ -676,3 +676,19 @@ TEST_CASE("the default policy rejects prohibited content, leetspeak included", "
              Catch::Contains("the policy rejects PROHIBITED_MALWARE") && Catch::Contains("\"line\":1"));
   CHECK_THAT(read_output(dir / "run/clean.jsonl.age"), Catch::Contains("How does ransomware usually"));
 }
+
+TEST_CASE("airlock eval scores scan findings against a labelled set", "[cli][eval]") {
+  TempDir dir;
+  test::write_file(dir / "in.jsonl", R"({"messages":[{"role":"user","content":"mail jane.doe@example.org or x@y"}]})" "\n"
+                                     R"({"messages":[{"role":"user","content":"nothing to see"}]})" "\n");
+  test::write_file(dir / "truth.jsonl", R"({"line":1,"path":"/messages/0/content","start":5,"end":25,"entity":"EMAIL_ADDRESS"})" "\n");
+  REQUIRE(run_airlock({"scan", dir / "in.jsonl", "--findings", dir / "found.jsonl", "-q"}).exit_code == 0);
+  auto result = run_airlock({"eval", "--truth", dir / "truth.jsonl", "--findings", dir / "found.jsonl"});
+  REQUIRE(result.exit_code == 0);
+  CHECK_THAT(result.out, Catch::Contains("EMAIL_ADDRESS") && Catch::Contains("1.000    1.000"));
+  test::write_file(dir / "bad.jsonl", "{\"line\":1}\n");
+  auto bad = run_airlock({"eval", "--truth", dir / "bad.jsonl", "--findings", dir / "found.jsonl"});
+  CHECK(bad.exit_code == 3);
+  CHECK_THAT(bad.err, Catch::Contains("bad.jsonl:1: needs line, path, start, end and entity"));
+  CHECK(run_airlock({"eval", "--truth", dir / "truth.jsonl"}).exit_code == 2);
+}

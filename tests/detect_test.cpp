@@ -1,5 +1,6 @@
 // detect: loading rule packs, compiling them, scanning with exact spans.
 #include "detect/detect.h"
+#include "detect/evaluation.h"
 
 #include <catch2/catch.hpp>
 #include <random>
@@ -353,4 +354,26 @@ TEST_CASE("terms files add an organisation's own terms to a rule", "[detect]") {
   auto missing = detect::load_packs({dir / "r.yaml"});
   REQUIRE_FALSE(missing.ok());
   CHECK_THAT(missing.error().message, Catch::Contains("r.yaml:4: rule r.x: cannot open terms_file"));
+}
+
+TEST_CASE("evaluation counts found, false and missed values per entity", "[detect][eval]") {
+  using detect::Span;
+  std::vector<Span> truth = {{1, "/m/0", 5, 20, "EMAIL_ADDRESS"},
+                             {1, "/m/1", 0, 12, "PHONE_NUMBER"},
+                             {2, "/m/0", 3, 14, "US_SSN"},
+                             {3, "/m/0", 0, 19, "CREDIT_CARD"}};
+  std::vector<Span> found = {{1, "/m/0", 6, 20, "EMAIL_ADDRESS"},   // overlaps: found
+                             {1, "/m/0", 5, 9, "EMAIL_ADDRESS"},    // a second finding of the same value
+                             {1, "/m/1", 0, 12, "US_SSN"},          // right place, wrong entity
+                             {2, "/m/1", 3, 14, "US_SSN"},          // wrong path
+                             {3, "/m/0", 0, 19, "CREDIT_CARD"}};
+  auto scores = detect::evaluate(truth, found);
+  CHECK(scores["EMAIL_ADDRESS"].true_positives == 1);
+  CHECK(scores["EMAIL_ADDRESS"].false_positives == 0);
+  CHECK(scores["PHONE_NUMBER"].false_negatives == 1);
+  CHECK(scores["US_SSN"].false_positives == 2);
+  CHECK(scores["US_SSN"].false_negatives == 1);
+  CHECK(scores["US_SSN"].precision() == Approx(0.0));
+  CHECK(scores["CREDIT_CARD"].recall() == Approx(1.0));
+  CHECK_THAT(detect::evaluation_table(scores), Catch::Contains("EMAIL_ADDRESS") && Catch::Contains("all"));
 }

@@ -23,6 +23,7 @@ Commands:
   redact    the policy as a filter: standard input to standard output
   scan      write findings (personal data, secrets, …) without changing anything
   rules     list the rule packs, or test every rule against its examples
+  eval      precision and recall of findings against a labelled set
   policy    check a policy and print what it amounts to
   keygen    make an age identity (private key) and print its public key
   seal      encrypt a file or stream with age (to recipients or a passphrase)
@@ -74,6 +75,7 @@ int main(int argc, char** argv) {
   if (command == "rules") return airlock::cli::rules_command(args);
   if (command == "policy") return airlock::cli::policy_command(args);
   if (command == "redact") return airlock::cli::redact_command(args);
+  if (command == "eval") return airlock::cli::eval_command(args);
   if (command == "keygen") return airlock::cli::keygen_command(args);
   if (command == "seal") return airlock::cli::seal_command(args);
   if (command == "open") return airlock::cli::open_command(args);
