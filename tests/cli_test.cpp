@@ -692,3 +692,13 @@ TEST_CASE("airlock eval scores scan findings against a labelled set", "[cli][eva
   CHECK_THAT(bad.err, Catch::Contains("bad.jsonl:1: needs line, path, start, end and entity"));
   CHECK(run_airlock({"eval", "--truth", dir / "truth.jsonl"}).exit_code == 2);
 }
+
+TEST_CASE("airlock scan never writes its findings over an input", "[cli][scan]") {
+  TempDir dir;
+  test::write_file(dir / "in.jsonl", R"({"messages":[{"role":"user","content":"mail jane.doe@example.org"}]})" "\n");
+  std::string before = test::read_file(dir / "in.jsonl");
+  auto result = run_airlock({"scan", dir / "in.jsonl", "--findings", dir / "in.jsonl"});
+  CHECK(result.exit_code == 2);
+  CHECK_THAT(result.err, Catch::Contains("is also an input"));
+  CHECK(test::read_file(dir / "in.jsonl") == before);
+}

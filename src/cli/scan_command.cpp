@@ -1,5 +1,6 @@
 // airlock scan and airlock rules: find what must not leave, and check the
 // rules that find it.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -117,8 +118,17 @@ struct FindingsOutput {
   io::ByteSink* sink = nullptr;
 };
 
-Result<FindingsOutput> open_findings(const ScanArgs& scan, const detect::Scanner& scanner) {
+Result<FindingsOutput> open_findings(const ScanArgs& scan, const detect::Scanner& scanner,
+                                     const std::vector<io::InputInfo>& inputs) {
   FindingsOutput out;
+  struct stat st {};
+  if (scan.findings != "-" && ::stat(scan.findings.c_str(), &st) == 0) {
+    for (const io::InputInfo& input : inputs) {
+      if (input.inode != 0 && input.device == st.st_dev && input.inode == st.st_ino) {
+        return usage_error(scan.findings + ": is also an input (" + input.display_name + "); refusing to overwrite it");
+      }
+    }
+  }
   if (scan.findings == "-") {
     out.stdout_sink = io::fd_sink(STDOUT_FILENO, "standard output");
     out.sink = out.stdout_sink.get();
@@ -187,7 +197,7 @@ int scan_command(const std::vector<std::string>& args) {
   if (!scanner.ok()) return report_error(scanner.error());
   Result<pipeline::OpenedInputs> inputs = pipeline::open_inputs(scan->options.inputs);
   if (!inputs.ok()) return report_error(inputs.error());
-  Result<FindingsOutput> output = open_findings(scan.value(), *scanner.value());
+  Result<FindingsOutput> output = open_findings(scan.value(), *scanner.value(), inputs->infos);
   if (!output.ok()) return report_error(output.error());
 
   pipeline::FindingsStage stage(*scanner.value(), scan->sarif ? pipeline::FindingsStage::Format::kSarif
