@@ -702,3 +702,14 @@ TEST_CASE("airlock scan never writes its findings over an input", "[cli][scan]")
   CHECK_THAT(result.err, Catch::Contains("is also an input"));
   CHECK(test::read_file(dir / "in.jsonl") == before);
 }
+
+TEST_CASE("airlock redact never writes its quarantine over an input", "[cli][policy]") {
+  TempDir dir;
+  test::write_file(dir / "in.jsonl", sensitive_chat(1));
+  std::string before = test::read_file(dir / "in.jsonl");
+  auto result = run_airlock({"redact", dir / "in.jsonl", "--quarantine", dir / "in.jsonl", "--force", "-r",
+                             test_key().recipient});
+  CHECK(result.exit_code == 2);
+  CHECK_THAT(result.err, Catch::Contains("is also an input"));
+  CHECK(test::read_file(dir / "in.jsonl") == before);
+}

@@ -1,5 +1,7 @@
 #include "cli/pipeline_options.h"
 
+#include <sys/stat.h>
+
 #include <thread>
 
 namespace airlock::cli {
@@ -30,6 +32,17 @@ Status read_pipeline_options(const ParsedArgs& a, pipeline::Options& options,
       return usage_error(std::string(name) + ": must be between 1 and 1G");
     }
     *target = n.value();
+  }
+  return ok_status();
+}
+
+Status check_not_an_input(const std::string& path, const std::vector<io::InputInfo>& inputs) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return ok_status();
+  for (const io::InputInfo& input : inputs) {
+    if (input.inode != 0 && input.device == st.st_dev && input.inode == st.st_ino) {
+      return usage_error(path + ": is also an input (" + input.display_name + "); refusing to overwrite it");
+    }
   }
   return ok_status();
 }

@@ -17,4 +17,8 @@ std::vector<OptionSpec> pipeline_option_specs();
 Status read_pipeline_options(const ParsedArgs& args, pipeline::Options& options,
                              const std::vector<std::string>& default_inputs = {});
 
+// Refuses an output `path` that is one of the inputs (same file, by device
+// and inode): writing it would replace the data being read.
+Status check_not_an_input(const std::string& path, const std::vector<io::InputInfo>& inputs);
+
 }  // namespace airlock::cli

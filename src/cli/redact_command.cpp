@@ -80,6 +80,7 @@ int redact_command(const std::vector<std::string>& args) {
 
   Result<pipeline::OpenedInputs> inputs = pipeline::open_inputs(options.inputs);
   if (!inputs.ok()) return report_error(inputs.error());
+  if (Status s = check_not_an_input(quarantine_path, inputs->infos); !s.ok()) return report_error(s.error());
   Result<std::unique_ptr<Output>> quarantine_file = Output::open(quarantine_path, a.has("--force"), nullptr);
   if (!quarantine_file.ok()) return report_error(quarantine_file.error());
   Result<std::unique_ptr<crypto::EncryptingSink>> quarantine =

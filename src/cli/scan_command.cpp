@@ -1,6 +1,5 @@
 // airlock scan and airlock rules: find what must not leave, and check the
 // rules that find it.
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -121,13 +120,8 @@ struct FindingsOutput {
 Result<FindingsOutput> open_findings(const ScanArgs& scan, const detect::Scanner& scanner,
                                      const std::vector<io::InputInfo>& inputs) {
   FindingsOutput out;
-  struct stat st {};
-  if (scan.findings != "-" && ::stat(scan.findings.c_str(), &st) == 0) {
-    for (const io::InputInfo& input : inputs) {
-      if (input.inode != 0 && input.device == st.st_dev && input.inode == st.st_ino) {
-        return usage_error(scan.findings + ": is also an input (" + input.display_name + "); refusing to overwrite it");
-      }
-    }
+  if (scan.findings != "-") {
+    if (Status s = check_not_an_input(scan.findings, inputs); !s.ok()) return s.error();
   }
   if (scan.findings == "-") {
     out.stdout_sink = io::fd_sink(STDOUT_FILENO, "standard output");
