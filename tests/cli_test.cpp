@@ -713,3 +713,18 @@ TEST_CASE("airlock redact never writes its quarantine over an input", "[cli][pol
   CHECK_THAT(result.err, Catch::Contains("is also an input"));
   CHECK(test::read_file(dir / "in.jsonl") == before);
 }
+
+TEST_CASE("airlock validate says whether the fine-tuning service would accept a file", "[cli][finetune]") {
+  TempDir dir;
+  std::string good;
+  for (int i = 0; i < 12; ++i) good += chat_line(static_cast<size_t>(i)) + "\n";
+  test::write_file(dir / "good.jsonl", good);
+  auto accepted = run_airlock({"validate", dir / "good.jsonl"});
+  CHECK(accepted.exit_code == 0);
+  CHECK_THAT(accepted.out, Catch::Contains("12 examples: the file would be accepted"));
+  auto sample = run_airlock({"validate", kSample, "--json"});
+  CHECK(sample.exit_code == 1);
+  CHECK_THAT(sample.out, Catch::Contains(R"("accepted":false)") &&
+                             Catch::Contains(R"("not_object":{"count":1,"first_lines":[6]})"));
+  CHECK(run_airlock({"validate", dir / "missing.jsonl"}).exit_code == 3);
+}

@@ -1,4 +1,5 @@
 // record: decoding and validating lines, selecting fields, splicing.
+#include "record/finetune.h"
 #include "record/record.h"
 
 #include <catch2/catch.hpp>
@@ -318,4 +319,52 @@ TEST_CASE("fields carry the role of the message holding them, wherever the role 
   Decoded plain = decode(R"({"text":"no role here"})", "/text");
   REQUIRE(plain.ok);
   CHECK(plain.fields[0].role.empty());
+}
+
+// One broken line of each kind among good ones: the checker must name the
+// kind and the line.
+TEST_CASE("fine-tune checks report each kind of problem with its line", "[record][finetune]") {
+  const std::string good = R"({"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"}]})";
+  const std::vector<std::pair<std::string, std::string>> broken = {
+      {"invalid_json", R"({"messages":[)"},
+      {"invalid_utf8", "{\"messages\":[{\"role\":\"user\",\"content\":\"\xFF\"}]}"},
+      {"not_object", R"([1,2])"},
+      {"unrecognized_key", R"({"messages":[{"role":"assistant","content":"x"}],"extra":1})"},
+      {"missing_messages", R"({"messages":[]})"},
+      {"message_not_object", R"({"messages":["hi",{"role":"assistant","content":"x"}]})"},
+      {"unrecognized_message_key", R"({"messages":[{"role":"assistant","content":"x","mood":"ok"}]})"},
+      {"message_missing_role", R"({"messages":[{"content":"x"},{"role":"assistant","content":"y"}]})"},
+      {"unknown_role", R"({"messages":[{"role":"robot","content":"x"},{"role":"assistant","content":"y"}]})"},
+      {"message_missing_content", R"({"messages":[{"role":"user"},{"role":"assistant","content":"y"}]})"},
+      {"bad_content_part", R"({"messages":[{"role":"user","content":[{"type":"video"}]},{"role":"assistant","content":"y"}]})"},
+      {"bad_tool_calls", R"({"messages":[{"role":"user","content":"x"},{"role":"assistant","content":null,"tool_calls":[{"id":"1"}]}]})"},
+      {"bad_tools", R"({"tools":[{"type":"plugin"}],"messages":[{"role":"assistant","content":"x"}]})"},
+      {"bad_weight", R"({"messages":[{"role":"user","content":"x","weight":1},{"role":"assistant","content":"y"}]})"},
+      {"no_assistant_message", R"({"messages":[{"role":"user","content":"x"}]})"},
+  };
+  for (const auto& [kind, line] : broken) {
+    record::FineTuneChecker checker;
+    for (uint64_t n = 1; n <= 12; ++n) {
+      std::string text = n == 7 ? line : good.substr(0, good.size() - 2) + ",{\"role\":\"user\",\"content\":\"" +
+                                             std::to_string(n) + "\"}]}";
+      checker.add_line(text, n);
+    }
+    checker.finish();
+    INFO(kind);
+    CHECK_FALSE(checker.accepted());
+    REQUIRE(checker.errors().count(kind) == 1);
+    CHECK(checker.errors().at(kind).first_lines == std::vector<uint64_t>{7});
+  }
+  record::FineTuneChecker fine;
+  for (uint64_t n = 1; n <= 10; ++n) fine.add_line(good.substr(0, good.size() - 2) + ",{\"role\":\"assistant\",\"content\":\"" + std::to_string(n) + "\",\"weight\":0}]}", n);
+  fine.add_line(good, 11);
+  fine.add_line(good, 12);
+  fine.finish();
+  CHECK(fine.accepted());
+  REQUIRE(fine.warnings().count("duplicate") == 1);
+  CHECK(fine.warnings().at("duplicate").first_lines == std::vector<uint64_t>{12});
+  record::FineTuneChecker few;
+  few.add_line(good, 1);
+  few.finish();
+  CHECK(few.errors().count("too_few_examples") == 1);
 }

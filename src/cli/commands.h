@@ -14,6 +14,7 @@ int rules_command(const std::vector<std::string>& args);
 int policy_command(const std::vector<std::string>& args);
 int redact_command(const std::vector<std::string>& args);
 int eval_command(const std::vector<std::string>& args);
+int validate_command(const std::vector<std::string>& args);
 int keygen_command(const std::vector<std::string>& args);
 int seal_command(const std::vector<std::string>& args);
 int open_command(const std::vector<std::string>& args);

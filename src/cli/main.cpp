@@ -24,6 +24,7 @@ Commands:
   scan      write findings (personal data, secrets, …) without changing anything
   rules     list the rule packs, or test every rule against its examples
   eval      precision and recall of findings against a labelled set
+  validate  would the fine-tuning service accept this chat file?
   policy    check a policy and print what it amounts to
   keygen    make an age identity (private key) and print its public key
   seal      encrypt a file or stream with age (to recipients or a passphrase)
@@ -76,6 +77,7 @@ int main(int argc, char** argv) {
   if (command == "policy") return airlock::cli::policy_command(args);
   if (command == "redact") return airlock::cli::redact_command(args);
   if (command == "eval") return airlock::cli::eval_command(args);
+  if (command == "validate") return airlock::cli::validate_command(args);
   if (command == "keygen") return airlock::cli::keygen_command(args);
   if (command == "seal") return airlock::cli::seal_command(args);
   if (command == "open") return airlock::cli::open_command(args);
