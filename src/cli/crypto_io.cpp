@@ -42,12 +42,6 @@ class FdSource final : public io::ByteSource {
   uint64_t bytes_read_ = 0;
 };
 
-class StdoutSink final : public io::ByteSink {
- public:
-  Status write(std::string_view bytes) override { return io::write_all(STDOUT_FILENO, bytes, "<stdout>"); }
-  Status finish() override { return ok_status(); }
-};
-
 // Reads one line from the terminal with echo off; the terminal state is
 // restored whatever happens.
 Result<crypto::SecretBytes> prompt_hidden(int tty, const std::string& prompt) {
@@ -128,7 +122,7 @@ Result<std::unique_ptr<io::ByteSource>> open_raw_input(const std::string& path, 
 Result<std::unique_ptr<Output>> Output::open(const std::string& path, bool replace, const io::InputInfo* input) {
   std::unique_ptr<Output> output(new Output());
   if (path.empty() || path == "-") {
-    output->stdout_sink_ = std::make_unique<StdoutSink>();
+    output->stdout_sink_ = io::fd_sink(STDOUT_FILENO, "standard output");
     output->sink_ = output->stdout_sink_.get();
     output->is_terminal_ = ::isatty(STDOUT_FILENO) == 1;
     return output;

@@ -63,6 +63,11 @@ std::string key_fingerprint(const crypto::SecretBytes& key) {
   return digest.ok() ? digest->substr(0, 16) : "unknown";
 }
 
+std::unique_ptr<pipeline::PolicyStage> make_policy_stage(const LoadedPolicy& loaded, const crypto::SecretBytes* key) {
+  if (!loaded.scanner) return nullptr;
+  return std::make_unique<pipeline::PolicyStage>(*loaded.scanner, loaded.policy, key);
+}
+
 Status use_policy_recipients(const policy::Policy& policy, std::vector<crypto::Recipient>& recipients) {
   if (!recipients.empty()) return ok_status();
   for (const std::string& text : policy.recipients) {

@@ -8,6 +8,7 @@
 #include "crypto/age.h"
 #include "detect/detect.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/policy_stage.h"
 #include "policy/policy.h"
 
 namespace airlock::cli {
@@ -23,6 +24,10 @@ std::string default_policy_path();
 
 // Loads `path` (the default when empty) and compiles its packs.
 Result<LoadedPolicy> load_policy_and_rules(const std::string& path);
+
+// The stage that applies the policy, or null for a policy that names no
+// rule pack (format checks only). `key` must outlive it.
+std::unique_ptr<pipeline::PolicyStage> make_policy_stage(const LoadedPolicy& loaded, const crypto::SecretBytes* key);
 
 // When the command line named no recipient, the policy's (if any).
 Status use_policy_recipients(const policy::Policy& policy, std::vector<crypto::Recipient>& recipients);

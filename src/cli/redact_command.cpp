@@ -94,12 +94,9 @@ int redact_command(const std::vector<std::string>& args) {
     return report_usage_error("redact", usage_error("the policy pseudonymizes or hashes: give its key with "
                                                     "--pseudonym-key FILE (or $AIRLOCK_PSEUDONYM_KEY_FILE)"));
   }
-  std::unique_ptr<pipeline::PolicyStage> stage;
+  std::unique_ptr<pipeline::PolicyStage> stage = make_policy_stage(loaded.value(), &key.value());
   std::vector<const pipeline::Stage*> stages;
-  if (loaded->scanner) {
-    stage = std::make_unique<pipeline::PolicyStage>(*loaded->scanner, loaded->policy, &key.value());
-    stages.push_back(stage.get());
-  }
+  if (stage) stages.push_back(stage.get());
   if (!a.has("--quiet")) options.notice = [](const std::string& text) { std::cerr << "airlock: " << text << "\n"; };
   Result<pipeline::Summary> summary =
       pipeline::run(options, std::move(inputs.value()), stages, {clean.get(), quarantine.value().get()});

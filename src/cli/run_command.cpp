@@ -203,12 +203,9 @@ int run_command(const std::vector<std::string>& args) {
     key_source = std::string("generated, in ") + pipeline::RunDirectory::kPseudonymKey;
   }
 
-  std::unique_ptr<pipeline::PolicyStage> policy_stage;
+  std::unique_ptr<pipeline::PolicyStage> policy_stage = make_policy_stage(loaded.value(), &key.value());
   std::vector<const pipeline::Stage*> stages;
-  if (loaded->scanner) {
-    policy_stage = std::make_unique<pipeline::PolicyStage>(*loaded->scanner, policy, &key.value());
-    stages.push_back(policy_stage.get());
-  }
+  if (policy_stage) stages.push_back(policy_stage.get());
   Result<pipeline::Summary> summary =
       pipeline::run(run.options, std::move(inputs.value()), stages, dir.value()->sinks());
   if (show_progress) std::cerr << "\r\033[K" << std::flush;

@@ -84,8 +84,6 @@ class AtomicFile final : public ByteSink {
   Status commit();           // finish, rename into place, fsync the folder
   void abort();              // remove the temporary file
 
-  const std::string& final_path() const { return final_path_; }
-  uint64_t bytes_written() const { return bytes_written_; }
 
  private:
   AtomicFile() = default;
@@ -95,7 +93,6 @@ class AtomicFile final : public ByteSink {
   std::string final_name_;
   std::string final_path_;
   Options options_;
-  uint64_t bytes_written_ = 0;
   bool committed_ = false;
 };
 

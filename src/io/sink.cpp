@@ -103,9 +103,7 @@ AtomicFile::~AtomicFile() {
 
 Status AtomicFile::write(std::string_view bytes) {
   if (fd_ < 0) return io_error(final_path_ + ": write after close");
-  Status s = write_all(fd_, bytes, final_path_);
-  if (s.ok()) bytes_written_ += bytes.size();
-  return s;
+  return write_all(fd_, bytes, final_path_);
 }
 
 Status AtomicFile::finish() {

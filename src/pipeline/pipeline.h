@@ -183,7 +183,6 @@ class RunDirectory {
   Status add_encrypted_file(const char* name, std::string_view content);
   // Finishes the encrypted streams, writes summary.json and publishes all.
   Status commit(const std::string& summary_json);
-  const std::string& path() const { return path_; }
   // The names and encryption of the outputs, for the summary.
   OutputFile clean_file() const;
   OutputFile quarantine_file() const;

@@ -66,8 +66,6 @@ class FieldSelector {
   bool is_auto() const { return preset_ == Preset::kAuto; }
   bool is_text() const { return preset_ == Preset::kText; }
   bool selects_all_strings() const { return preset_ == Preset::kAll; }
-  // The patterns, as written ("/messages/*/content").
-  const std::vector<std::string>& pointers() const { return pointers_; }
   std::string describe() const;  // "chat (/messages/*/content, …)"
 
   // The parsed pointers, for the decoder.
