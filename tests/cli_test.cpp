@@ -175,7 +175,8 @@ TEST_CASE("the shipped sample runs: good lines pass unchanged, bad ones are quar
   CHECK_THAT(quarantine[0], Catch::Contains(R"("line":4,"reasons":[{"code":"invalid_json")"));
 
   struct stat st {};
-  for (const char* name : {"clean.jsonl.age", "quarantine.jsonl.age", "summary.json"}) {
+  for (const char* name : {"clean.jsonl.age", "quarantine.jsonl.age", "summary.json", "audit.jsonl", "audit-key.age",
+                           "manifest.json", "report.json", "report.html"}) {
     REQUIRE(::stat((dir / "run/" + name).c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0600);
   }

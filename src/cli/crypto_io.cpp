@@ -203,6 +203,19 @@ Result<crypto::SecretBytes> read_passphrase(const ParsedArgs& args, bool confirm
   return passphrase_from_terminal(confirm);
 }
 
+Result<crypto::SigningKey> read_signing_key(const std::string& path) {
+  Result<crypto::SecretBytes> text = read_key_file(path, KeyFile::kIdentities, false);
+  if (!text.ok()) return text.error();
+  return crypto::SigningKey::parse(text->view(), path);
+}
+
+Result<std::string> read_public_key(const std::string& text_or_path) {
+  if (text_or_path.rfind("ed25519:", 0) == 0) return crypto::parse_public_key(text_or_path, "--public-key");
+  Result<crypto::SecretBytes> text = read_key_file(text_or_path, KeyFile::kRecipients, false);
+  if (!text.ok()) return text.error();
+  return crypto::parse_public_key(text->view(), text_or_path);
+}
+
 Result<std::vector<crypto::Recipient>> read_recipients(const ParsedArgs& args) {
   std::vector<crypto::Recipient> recipients;
   for (const std::string& text : args.values("--recipient")) {

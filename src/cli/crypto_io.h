@@ -12,6 +12,7 @@
 #include "cli/args.h"
 #include "crypto/age.h"
 #include "crypto/keys.h"
+#include "crypto/signing.h"
 #include "io/io.h"
 
 namespace airlock::cli {
@@ -46,6 +47,13 @@ enum class KeyFile { kRecipients, kIdentities, kPassphrase };
 // group or others give a warning on stderr, or an error with
 // `strict_permissions`.
 Result<crypto::SecretBytes> read_key_file(const std::string& path, KeyFile kind, bool strict_permissions);
+
+// The Ed25519 signing key in FILE (airlock keygen --signing), with the
+// permission check of identity files.
+Result<crypto::SigningKey> read_signing_key(const std::string& path);
+// A public key given as the key itself ("ed25519:...") or as a file
+// holding it (a .pub file, or the signing key file's comment).
+Result<std::string> read_public_key(const std::string& text_or_path);
 
 // The recipients of -r/--recipient (repeatable) and -R/--recipients-file
 // (repeatable), in order; none is not an error here.

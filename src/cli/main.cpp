@@ -19,14 +19,16 @@ and writes what passed to a run directory.
 Usage: airlock COMMAND [options]
 
 Commands:
-  run       check inputs and write clean output, quarantine and a summary
+  run       check inputs and write clean output, quarantine, audit log,
+            signed manifest and reports
   redact    the policy as a filter: standard input to standard output
   scan      write findings (personal data, secrets, …) without changing anything
   rules     list the rule packs, or test every rule against its examples
   eval      precision and recall of findings against a labelled set
   validate  would the fine-tuning service accept this chat file?
   policy    check a policy and print what it amounts to
-  keygen    make an age identity (private key) and print its public key
+  audit     verify a run folder against its signed manifest; merge shards
+  keygen    make an age identity or (--signing) a signing key
   seal      encrypt a file or stream with age (to recipients or a passphrase)
   open      decrypt an age file (from airlock, age or rage)
 
@@ -79,6 +81,7 @@ int main(int argc, char** argv) {
   if (command == "eval") return airlock::cli::eval_command(args);
   if (command == "validate") return airlock::cli::validate_command(args);
   if (command == "keygen") return airlock::cli::keygen_command(args);
+  if (command == "audit") return airlock::cli::audit_command(args);
   if (command == "seal") return airlock::cli::seal_command(args);
   if (command == "open") return airlock::cli::open_command(args);
   std::cerr << "airlock: error: unknown command '" << command << "'\nTry 'airlock --help'.\n";

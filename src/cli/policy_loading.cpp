@@ -11,14 +11,27 @@ namespace airlock::cli {
 
 std::string default_policy_path() { return std::string(AIRLOCK_POLICIES_DIR) + "/fine-tune-upload.yaml"; }
 
+namespace {
+
+// The digest of what a policy does, the same on every machine: its packs
+// are named by name and content digest, not by where they were found.
+std::string policy_digest(const policy::Policy& policy, const std::vector<detect::RulePack>& packs) {
+  policy::Policy portable = policy;
+  portable.rule_packs.clear();
+  for (const detect::RulePack& pack : packs) portable.rule_packs.push_back(pack.name + " sha256:" + pack.sha256);
+  io::Sha256 digest;
+  digest.update(policy::effective_yaml(portable));
+  return digest.hex_digest();
+}
+
+}  // namespace
+
 Result<LoadedPolicy> load_policy_and_rules(const std::string& path) {
   LoadedPolicy loaded;
   Result<policy::Policy> policy = policy::load_policy(path.empty() ? default_policy_path() : path, AIRLOCK_RULES_DIR);
   if (!policy.ok()) return policy.error();
   loaded.policy = std::move(policy.value());
-  io::Sha256 digest;
-  digest.update(policy::effective_yaml(loaded.policy));
-  loaded.sha256 = digest.hex_digest();
+  loaded.sha256 = policy_digest(loaded.policy, {});
   if (loaded.policy.rule_packs.empty()) return loaded;
   Result<std::vector<detect::RulePack>> packs = detect::load_packs(loaded.policy.rule_packs);
   if (!packs.ok()) return packs.error();
@@ -27,23 +40,8 @@ Result<LoadedPolicy> load_policy_and_rules(const std::string& path) {
   Result<std::unique_ptr<detect::Scanner>> scanner = detect::Scanner::create(std::move(packs.value()), options);
   if (!scanner.ok()) return scanner.error();
   loaded.scanner = std::move(scanner.value());
+  loaded.sha256 = policy_digest(loaded.policy, loaded.scanner->packs());
   return loaded;
-}
-
-// The verdict: the run fails its gate when more records went to quarantine
-// than the policy tolerates (the outputs are still written, for review).
-void apply_gate(const policy::Policy& policy, const std::string& policy_sha256, pipeline::Summary& summary) {
-  summary.policy_name = policy.name;
-  summary.policy_version = policy.version;
-  summary.policy_sha256 = policy_sha256;
-  const pipeline::Counts& totals = summary.totals;
-  double rate = totals.records ? static_cast<double>(totals.quarantined) / static_cast<double>(totals.records) : 0;
-  if (rate <= policy.max_quarantine_rate) return;
-  char reason[160];
-  std::snprintf(reason, sizeof reason, "%.1f%% of records quarantined, above the policy's %.1f%% (gate: max_quarantine_rate)",
-                rate * 100, policy.max_quarantine_rate * 100);
-  summary.verdict = "fail";
-  summary.verdict_reason = reason;
 }
 
 Result<crypto::SecretBytes> read_pseudonym_key(const std::string& option_value) {

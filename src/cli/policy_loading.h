@@ -15,7 +15,7 @@ namespace airlock::cli {
 
 struct LoadedPolicy {
   policy::Policy policy;
-  std::string sha256;                         // of the effective policy (effective_yaml)
+  std::string sha256;  // of the effective policy (effective_yaml), packs named by their content's digest
   std::unique_ptr<detect::Scanner> scanner;   // null when the policy names no rule pack
 };
 
@@ -37,9 +37,5 @@ Status use_policy_recipients(const policy::Policy& policy, std::vector<crypto::R
 Result<crypto::SecretBytes> read_pseudonym_key(const std::string& option_value);
 // A short fingerprint of a pseudonym key, safe to show: which key, not the key.
 std::string key_fingerprint(const crypto::SecretBytes& key);
-
-// Records the policy in the summary and decides the verdict: "fail" when
-// more records went to quarantine than the policy's gate allows.
-void apply_gate(const policy::Policy& policy, const std::string& policy_sha256, pipeline::Summary& summary);
 
 }  // namespace airlock::cli

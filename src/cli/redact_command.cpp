@@ -9,6 +9,7 @@
 #include "cli/crypto_io.h"
 #include "cli/pipeline_options.h"
 #include "cli/policy_loading.h"
+#include "cli/run_record.h"
 #include "pipeline/policy_stage.h"
 
 namespace airlock::cli {
@@ -98,19 +99,21 @@ int redact_command(const std::vector<std::string>& args) {
   std::vector<const pipeline::Stage*> stages;
   if (stage) stages.push_back(stage.get());
   if (!a.has("--quiet")) options.notice = [](const std::string& text) { std::cerr << "airlock: " << text << "\n"; };
+  options.verify_output = stage != nullptr;
   Result<pipeline::Summary> summary =
       pipeline::run(options, std::move(inputs.value()), stages, {clean.get(), quarantine.value().get()});
   if (!summary.ok()) return report_error(summary.error());
   Status finished = quarantine.value()->finish();
   if (finished.ok()) finished = quarantine_file.value()->commit();
   if (!finished.ok()) return report_error(finished.error());
-  apply_gate(loaded->policy, loaded->sha256, summary.value());
+  audit::RunFacts facts = run_facts(new_run_identity(), summary.value(), loaded.value(), stage.get(), "summary");
+  apply_gate(loaded->policy, facts, summary.value());
   if (!a.has("--quiet")) {
     const pipeline::Counts& t = summary->totals;
     std::cerr << "airlock redact: " << t.records << " records, " << t.clean << " passed (" << t.changed
               << " changed), " << t.quarantined << " quarantined to " << quarantine_path << "; policy "
               << loaded->policy.name << ", verdict " << summary->verdict << "\n";
-    if (stage) std::cerr << stage->actions_table();
+    std::cerr << audit::report_text(facts);
   }
   if (summary->verdict != "pass") {
     std::cerr << "airlock: the gate refused: " << summary->verdict_reason << "\n";

@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "cli/args.h"
@@ -10,6 +11,7 @@
 #include "cli/crypto_io.h"
 #include "cli/policy_loading.h"
 #include "cli/pipeline_options.h"
+#include "cli/run_record.h"
 #include "pipeline/pipeline.h"
 #include "crypto/keyed_hash.h"
 #include "pipeline/policy_stage.h"
@@ -25,8 +27,17 @@ and writes a run directory:
   DIR/clean.jsonl.age       records that passed, in input order, encrypted
   DIR/quarantine.jsonl.age  records that did not, one JSON object a line with
                             the input file, line number and reasons, encrypted
+  DIR/audit.jsonl           one hash-chained entry per record decision, with
+                            a header (policy, rule packs, input digests) and
+                            a footer (counts, output digests, verdict)
+  DIR/manifest.json         digests of inputs and outputs, counts, verdict and
+                            the audit chain's head; DIR/manifest.sig signs it
+                            (Ed25519) when --signing-key is given
+  DIR/report.html           the run at a glance, for people (report.json: the
+                            same figures for programs)
   DIR/summary.json          counts per input that reconcile:
                             records = clean + quarantined
+  DIR/audit-key.age         the key of the audit's record digests, encrypted
 
 Outputs are encrypted in the age v1 format (any age tool, or airlock open,
 decrypts them) to the recipients given with -r / -R. A run without a
@@ -40,8 +51,12 @@ run succeeds.
 Each record goes through the policy (default: policies/fine-tune-upload.yaml):
 its rule packs find personal data and secrets, and per entity the policy
 redacts, masks, pseudonymizes, replaces with a surrogate, hashes,
-generalizes, flags or rejects. The run's verdict fails (exit 1) when more
-records went to quarantine than the policy's gate allows.
+generalizes, flags or rejects. Every changed record is then decoded again
+from the output and scanned once more (the verification pass). The run's
+verdict fails (exit 1) when more records went to quarantine than the
+policy's gate allows, when the gate's per-entity limits on findings are
+passed, or when the verification pass finds anything the policy acts on.
+Check a run later with `airlock audit verify DIR --public-key KEY`.
 
 Options:
   -o, --out DIR           run directory to create or fill (required)
@@ -75,6 +90,12 @@ Options:
   --max-line-bytes N      longest line kept as a record (default 16M); longer
                           lines go to quarantine as too_large without being
                           held in memory. Accepts K, M and G suffixes.
+  --signing-key FILE      sign the manifest with this Ed25519 key (make one with
+                          `airlock keygen --signing -o FILE`); without it the
+                          run is unsigned, and says so
+  --audit-level LEVEL     records (default): an audit entry per record;
+                          summary: header, per-entity totals and footer only,
+                          for very large runs
   --force                 replace the outputs of an earlier run in DIR
   -q, --quiet             no progress line and no report on stderr
   -h, --help              this text
@@ -94,6 +115,8 @@ struct RunArgs {
   pipeline::OutputProtection protection;
   std::string policy;  // empty: the default
   std::string pseudonym_key;
+  std::string signing_key;
+  std::string audit_level = "records";
   bool fields_given = false;
   std::string out_dir;
   bool force = false;
@@ -109,6 +132,8 @@ Result<RunArgs> parse_run_args(const std::vector<std::string>& args) {
                              {"--plaintext-output", "", false},
                              {"--policy", "-p", true},
                              {"--pseudonym-key", "", true},
+                             {"--signing-key", "", true},
+                             {"--audit-level", "", true},
                              {"--force", "", false},
                              {"--quiet", "-q", false},
                              {"--help", "-h", false}});
@@ -124,6 +149,11 @@ Result<RunArgs> parse_run_args(const std::vector<std::string>& args) {
   run.protection.plaintext_clean = a.has("--plaintext-output");
   run.policy = a.value("--policy");
   run.pseudonym_key = a.value("--pseudonym-key");
+  run.signing_key = a.value("--signing-key");
+  if (a.has("--audit-level")) run.audit_level = a.value("--audit-level");
+  if (run.audit_level != "records" && run.audit_level != "summary") {
+    return usage_error("--audit-level: '" + run.audit_level + "' is not records or summary");
+  }
   run.fields_given = a.has("--fields");
   Status options = read_pipeline_options(a, run.options);
   if (!options.ok()) return options.error();
@@ -184,8 +214,15 @@ int run_command(const std::vector<std::string>& args) {
 
   Result<crypto::SecretBytes> key = read_pseudonym_key(run.pseudonym_key);
   if (!key.ok()) return report_error(key.error());
+  std::optional<crypto::SigningKey> signing_key;
+  if (!run.signing_key.empty()) {
+    Result<crypto::SigningKey> loaded_key = read_signing_key(run.signing_key);
+    if (!loaded_key.ok()) return report_error(loaded_key.error());
+    signing_key = std::move(loaded_key.value());
+  }
+  RunIdentity identity = new_run_identity();
 
-  Result<pipeline::OpenedInputs> inputs = pipeline::open_inputs(run.options.inputs);
+  Result<pipeline::OpenedInputs> inputs = pipeline::open_inputs(run.options.inputs, /*digest=*/true);
   if (!inputs.ok()) return report_error(inputs.error());
   Result<std::unique_ptr<pipeline::RunDirectory>> dir =
       pipeline::RunDirectory::create(run.out_dir, run.force, inputs->infos, run.protection);
@@ -203,25 +240,40 @@ int run_command(const std::vector<std::string>& args) {
     key_source = std::string("generated, in ") + pipeline::RunDirectory::kPseudonymKey;
   }
 
+  // The audit's record digests are keyed too (a plain hash of a short
+  // record could be reversed by trying values): a key for this run, kept
+  // encrypted beside the outputs.
+  Result<crypto::SecretBytes> audit_key = crypto::new_keyed_hash_key();
+  if (!audit_key.ok()) return report_error(audit_key.error());
+  Result<std::unique_ptr<crypto::KeyedDigester>> digester = crypto::KeyedDigester::create(audit_key.value());
+  if (!digester.ok()) return report_error(digester.error());
+  Status stored_audit_key = dir.value()->add_encrypted_file(
+      audit::kAuditKeyFile,
+      crypto::format_keyed_hash_key(audit_key.value(), "airlock audit key: run " + identity.run_id).view());
+  if (!stored_audit_key.ok()) return report_error(stored_audit_key.error());
+  if (run.audit_level == "records") run.options.audit_digester = digester->get();
+
   std::unique_ptr<pipeline::PolicyStage> policy_stage = make_policy_stage(loaded.value(), &key.value());
   std::vector<const pipeline::Stage*> stages;
   if (policy_stage) stages.push_back(policy_stage.get());
+  run.options.verify_output = policy_stage != nullptr;
   Result<pipeline::Summary> summary =
       pipeline::run(run.options, std::move(inputs.value()), stages, dir.value()->sinks());
   if (show_progress) std::cerr << "\r\033[K" << std::flush;
   if (!summary.ok()) return report_error(summary.error());
   summary->clean_file = dir.value()->clean_file();
   summary->quarantine_file = dir.value()->quarantine_file();
-  apply_gate(policy, loaded->sha256, summary.value());
+  audit::RunFacts facts = run_facts(identity, summary.value(), loaded.value(), policy_stage.get(), run.audit_level);
+  apply_gate(policy, facts, summary.value());
   if (policy.needs_key()) {
     summary->pseudonym_key_source = key_source;
     summary->pseudonym_key_fingerprint = key_fingerprint(key.value());
   }
-  Status committed = dir.value()->commit(pipeline::summary_json(summary.value(), AIRLOCK_VERSION));
+  Status committed = write_run_record(*dir.value(), facts, summary.value(), signing_key ? &*signing_key : nullptr);
   if (!committed.ok()) return report_error(committed.error());
   if (!run.quiet) {
-    std::cerr << pipeline::summary_text(summary.value(), run.out_dir);
-    if (policy_stage) std::cerr << policy_stage->actions_table();
+    std::cerr << pipeline::summary_text(summary.value(), run.out_dir) << audit::report_text(facts);
+    if (!signing_key) std::cerr << "  unsigned     the manifest is not signed (no --signing-key)\n";
   }
   if (summary->verdict != "pass") {
     std::cerr << "airlock: the gate refused: " << summary->verdict_reason << "\n";

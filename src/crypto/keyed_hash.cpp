@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cctype>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
 #include "crypto/primitives.h"
 
 namespace airlock::crypto {
@@ -45,10 +48,13 @@ Result<SecretBytes> parse_keyed_hash_key(std::string_view text, const std::strin
   return key;
 }
 
-SecretBytes format_keyed_hash_key(const SecretBytes& key) {
-  constexpr std::string_view kComment = "# airlock pseudonym key: keep it as safe as the data it pseudonymizes\n";
-  SecretBytes out(kComment.size() + 2 * key.size() + 1);
-  uint8_t* at = std::copy(kComment.begin(), kComment.end(), out.data());
+SecretBytes format_keyed_hash_key(const SecretBytes& key, std::string_view comment) {
+  SecretBytes out(2 + comment.size() + 1 + 2 * key.size() + 1);
+  uint8_t* at = out.data();
+  *at++ = '#';
+  *at++ = ' ';
+  at = std::copy(comment.begin(), comment.end(), at);
+  *at++ = '\n';
   for (size_t i = 0; i < key.size(); ++i) {
     *at++ = static_cast<uint8_t>(kHex[key.data()[i] >> 4]);
     *at++ = static_cast<uint8_t>(kHex[key.data()[i] & 15]);
@@ -66,6 +72,62 @@ Result<std::string> keyed_hash_hex(const SecretBytes& key, std::string_view mess
     out += kHex[b & 15];
   }
   return out;
+}
+
+struct KeyedDigester::Contexts {
+  EVP_MD_CTX* inner = nullptr;  // SHA-256 state after (key ^ ipad)
+  EVP_MD_CTX* outer = nullptr;  // SHA-256 state after (key ^ opad)
+  ~Contexts() {
+    EVP_MD_CTX_free(inner);
+    EVP_MD_CTX_free(outer);
+  }
+};
+
+KeyedDigester::~KeyedDigester() = default;
+
+Result<std::unique_ptr<KeyedDigester>> KeyedDigester::create(const SecretBytes& key) {
+  constexpr size_t kBlock = 64;  // SHA-256's block size
+  if (key.size() > kBlock) return internal_error("keyed digester: key longer than a block");
+  uint8_t inner_pad[kBlock], outer_pad[kBlock];
+  for (size_t i = 0; i < kBlock; ++i) {
+    uint8_t k = i < key.size() ? key.data()[i] : 0;
+    inner_pad[i] = static_cast<uint8_t>(k ^ 0x36);
+    outer_pad[i] = static_cast<uint8_t>(k ^ 0x5c);
+  }
+  std::unique_ptr<KeyedDigester> digester(new KeyedDigester());
+  digester->contexts_ = std::make_unique<Contexts>();
+  Contexts& c = *digester->contexts_;
+  c.inner = EVP_MD_CTX_new();
+  c.outer = EVP_MD_CTX_new();
+  bool ok = c.inner && c.outer && EVP_DigestInit_ex(c.inner, EVP_sha256(), nullptr) == 1 &&
+            EVP_DigestUpdate(c.inner, inner_pad, kBlock) == 1 && EVP_DigestInit_ex(c.outer, EVP_sha256(), nullptr) == 1 &&
+            EVP_DigestUpdate(c.outer, outer_pad, kBlock) == 1;
+  OPENSSL_cleanse(inner_pad, kBlock);
+  OPENSSL_cleanse(outer_pad, kBlock);
+  if (!ok) return internal_error("OpenSSL could not prepare HMAC-SHA256");
+  return digester;
+}
+
+Status KeyedDigester::digest_hex(std::string_view message, std::string& out) const {
+  // One working context per thread, reused: copying into it is cheap.
+  struct Working {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    ~Working() { EVP_MD_CTX_free(ctx); }
+  };
+  thread_local Working working;
+  uint8_t inner[internal::kSha256Size], mac[internal::kSha256Size];
+  unsigned size = 0;
+  EVP_MD_CTX* ctx = working.ctx;
+  if (!ctx || EVP_MD_CTX_copy_ex(ctx, contexts_->inner) != 1 || EVP_DigestUpdate(ctx, message.data(), message.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx, inner, &size) != 1 || EVP_MD_CTX_copy_ex(ctx, contexts_->outer) != 1 ||
+      EVP_DigestUpdate(ctx, inner, sizeof inner) != 1 || EVP_DigestFinal_ex(ctx, mac, &size) != 1) {
+    return internal_error("OpenSSL could not compute HMAC-SHA256");
+  }
+  for (uint8_t b : mac) {
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
+  }
+  return ok_status();
 }
 
 }  // namespace airlock::crypto

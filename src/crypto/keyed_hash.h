@@ -8,6 +8,7 @@
 // can test guesses, so the key is as sensitive as the data.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -26,10 +27,28 @@ Result<SecretBytes> new_keyed_hash_key();
 Result<SecretBytes> parse_keyed_hash_key(std::string_view text, const std::string& name);
 // The key as a file's content: a comment line, then 64 hex digits (a
 // SecretBytes, so that the text is wiped too).
-SecretBytes format_keyed_hash_key(const SecretBytes& key);
+SecretBytes format_keyed_hash_key(const SecretBytes& key,
+                                  std::string_view comment = "airlock pseudonym key: keep it as safe as the data it pseudonymizes");
 
 // HMAC-SHA256(key, message) in lower-case hex (64 digits). Fails only if
 // OpenSSL does.
 Result<std::string> keyed_hash_hex(const SecretBytes& key, std::string_view message);
+
+// HMAC-SHA256 for many short messages (one per record of a run): the
+// key's inner and outer pads are hashed once, so each message costs two
+// context copies and the hashing itself. Same results as keyed_hash_hex.
+// Thread-safe: digest() only reads the prepared contexts.
+class KeyedDigester {
+ public:
+  static Result<std::unique_ptr<KeyedDigester>> create(const SecretBytes& key);
+  ~KeyedDigester();
+  // Appends the 64 hex digits of HMAC-SHA256(key, message) to `out`.
+  Status digest_hex(std::string_view message, std::string& out) const;
+
+ private:
+  KeyedDigester() = default;
+  struct Contexts;
+  std::unique_ptr<Contexts> contexts_;
+};
 
 }  // namespace airlock::crypto

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,10 +44,16 @@ class ByteSource {
   // Bytes consumed from the file itself so far (compressed bytes for .gz
   // and .zst), to report progress against InputInfo::file_size.
   virtual uint64_t raw_bytes_read() const = 0;
+  // The SHA-256 (hex) of the bytes consumed from the file itself, once the
+  // whole input has been read; empty for a source that does not digest
+  // (see open_input's `digest`).
+  virtual std::string raw_sha256() { return {}; }
 };
 
-// Opens a file, or standard input for "-", detecting gzip and zstd.
-Result<std::unique_ptr<ByteSource>> open_input(const std::string& path, InputInfo* info);
+// Opens a file, or standard input for "-", detecting gzip and zstd. With
+// `digest`, the file's bytes (compressed, as on disk) are hashed as they are
+// read, for raw_sha256().
+Result<std::unique_ptr<ByteSource>> open_input(const std::string& path, InputInfo* info, bool digest = false);
 
 // Opens a source over bytes held in memory (for tests and small inputs).
 std::unique_ptr<ByteSource> memory_source(std::string bytes);
@@ -113,6 +120,41 @@ class Sha256 {
  private:
   struct State;
   std::unique_ptr<State> state_;
+};
+
+// Passes bytes on to another sink, counting and hashing them on the way:
+// the size and SHA-256 of an output as written.
+class DigestingSink final : public ByteSink {
+ public:
+  explicit DigestingSink(ByteSink& next) : next_(next) {}
+  Status write(std::string_view bytes) override;
+  Status finish() override { return next_.finish(); }
+  uint64_t bytes() const { return bytes_; }
+  std::string hex_digest() { return digest_.hex_digest(); }  // call once, after the last write
+
+ private:
+  ByteSink& next_;
+  Sha256 digest_;
+  uint64_t bytes_ = 0;
+};
+
+// A temporary file in a folder, unlinked from the start (only its
+// descriptor names it, so nothing is left behind by a crash): for what a
+// command writes once, then reads back once.
+class ScratchFile final : public ByteSink {
+ public:
+  static Result<std::unique_ptr<ScratchFile>> create(const std::string& directory);
+  ~ScratchFile() override;
+  Status write(std::string_view bytes) override;
+  Status finish() override { return ok_status(); }
+  // Calls `visit` with everything written, from the start, in pieces that
+  // end at a newline (the last one may not).
+  Status read_lines(const std::function<Status(std::string_view)>& visit);
+
+ private:
+  ScratchFile() = default;
+  int fd_ = -1;
+  std::string name_;  // for errors
 };
 
 // Human-readable reason for an errno value.

@@ -167,4 +167,49 @@ std::string Sha256::hex_digest() {
   return out;
 }
 
+Status DigestingSink::write(std::string_view bytes) {
+  digest_.update(bytes);
+  bytes_ += bytes.size();
+  return next_.write(bytes);
+}
+
+Result<std::unique_ptr<ScratchFile>> ScratchFile::create(const std::string& directory) {
+  std::unique_ptr<ScratchFile> file(new ScratchFile());
+  file->name_ = directory + "/(scratch file)";
+  file->fd_ = ::open(directory.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (file->fd_ < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+    // No O_TMPFILE on this file system: a named file, unlinked at once.
+    std::string path = directory + "/.scratch-" + random_suffix();
+    file->fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (file->fd_ >= 0) ::unlink(path.c_str());
+  }
+  if (file->fd_ < 0) return io_error(directory + ": cannot create a scratch file: " + errno_text(errno));
+  return file;
+}
+
+ScratchFile::~ScratchFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Status ScratchFile::write(std::string_view bytes) { return write_all(fd_, bytes, name_); }
+
+Status ScratchFile::read_lines(const std::function<Status(std::string_view)>& visit) {
+  if (::lseek(fd_, 0, SEEK_SET) != 0) return io_error(name_ + ": seek failed: " + errno_text(errno));
+  std::string buffer;
+  char chunk[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd_, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return io_error(name_ + ": read failed: " + errno_text(errno));
+    if (n == 0) break;
+    buffer.append(chunk, static_cast<size_t>(n));
+    size_t last_newline = buffer.rfind('\n');
+    if (last_newline == std::string::npos) continue;
+    Status s = visit(std::string_view(buffer).substr(0, last_newline + 1));
+    if (!s.ok()) return s;
+    buffer.erase(0, last_newline + 1);
+  }
+  return buffer.empty() ? ok_status() : visit(buffer);
+}
+
 }  // namespace airlock::io

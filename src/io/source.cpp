@@ -20,7 +20,10 @@ constexpr size_t kCompressedChunk = 256 * 1024;
 // number probe) first.
 class FdSource final : public ByteSource {
  public:
-  FdSource(int fd, bool owns_fd, std::string name) : fd_(fd), owns_fd_(owns_fd), name_(std::move(name)) {}
+  FdSource(int fd, bool owns_fd, std::string name, bool digest)
+      : fd_(fd), owns_fd_(owns_fd), name_(std::move(name)) {
+    if (digest) digest_ = std::make_unique<Sha256>();
+  }
   ~FdSource() override {
     if (owns_fd_) ::close(fd_);
   }
@@ -51,6 +54,7 @@ class FdSource final : public ByteSource {
   }
 
   uint64_t raw_bytes_read() const override { return raw_read_; }
+  std::string raw_sha256() override { return digest_ ? digest_->hex_digest() : std::string(); }
 
  private:
   Result<size_t> read_fd(char* buffer, size_t capacity) {
@@ -58,6 +62,7 @@ class FdSource final : public ByteSource {
       ssize_t n = ::read(fd_, buffer, capacity);
       if (n >= 0) {
         raw_read_ += static_cast<uint64_t>(n);
+        if (digest_) digest_->update(std::string_view(buffer, static_cast<size_t>(n)));
         return static_cast<size_t>(n);
       }
       if (errno == EINTR) continue;
@@ -70,6 +75,7 @@ class FdSource final : public ByteSource {
   std::string name_;
   std::string pending_;
   uint64_t raw_read_ = 0;
+  std::unique_ptr<Sha256> digest_;
 };
 
 // gzip, including multi-member files (RFC 1952 §2.2). Every member must end
@@ -128,6 +134,7 @@ class GzipSource final : public ByteSource {
   }
 
   uint64_t raw_bytes_read() const override { return raw_->raw_bytes_read(); }
+  std::string raw_sha256() override { return raw_->raw_sha256(); }
 
  private:
   uint64_t offset_of_next_in() const { return raw_->raw_bytes_read() - stream_.avail_in; }
@@ -176,6 +183,7 @@ class ZstdSource final : public ByteSource {
   }
 
   uint64_t raw_bytes_read() const override { return raw_->raw_bytes_read(); }
+  std::string raw_sha256() override { return raw_->raw_sha256(); }
 
  private:
   std::unique_ptr<FdSource> raw_;
@@ -233,7 +241,7 @@ std::string errno_text(int error_number) {
   return strerror_r(error_number, buffer, sizeof buffer);
 }
 
-Result<std::unique_ptr<ByteSource>> open_input(const std::string& path, InputInfo* info) {
+Result<std::unique_ptr<ByteSource>> open_input(const std::string& path, InputInfo* info, bool digest) {
   InputInfo local;
   InputInfo& in = info ? *info : local;
   in.path = path;
@@ -255,7 +263,7 @@ Result<std::unique_ptr<ByteSource>> open_input(const std::string& path, InputInf
     in.inode = st.st_ino;
     if (S_ISREG(st.st_mode)) in.file_size = static_cast<uint64_t>(st.st_size);
   }
-  auto raw = std::make_unique<FdSource>(fd, owns, in.display_name);
+  auto raw = std::make_unique<FdSource>(fd, owns, in.display_name, digest);
   Result<std::string> magic = raw->probe(4);
   if (!magic.ok()) return magic.error();
   in.compression = detect_compression(magic.value());

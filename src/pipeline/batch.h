@@ -72,6 +72,8 @@ struct Batch {
   std::optional<Error> error;  // a stage failed: the run stops
   Counts counts;
   std::vector<StageSummary> stage_counts;  // decode first, then each stage
+  uint64_t rescanned = 0;                  // the verification pass: records
+  uint64_t leftover = 0;                   //   scanned again, findings left
 
   // Empties the batch for reuse, keeping the memory it holds.
   void clear() {
@@ -84,6 +86,8 @@ struct Batch {
     error.reset();
     counts = Counts();
     stage_counts.clear();
+    rescanned = 0;
+    leftover = 0;
   }
 };
 
@@ -122,6 +126,6 @@ class LineBatcher {
 };
 
 // Decodes every line of the batch, runs the stages and fills the outputs.
-void process_batch(Batch& batch, const std::vector<const Stage*>& stages);
+void process_batch(Batch& batch, const std::vector<const Stage*>& stages, const Options& options);
 
 }  // namespace airlock::pipeline

@@ -58,7 +58,7 @@ class Run {
     for (;;) {
       std::unique_ptr<Batch> batch = read_next();
       if (!batch) return;
-      process_batch(*batch, stages_);
+      process_batch(*batch, stages_, options_);
       deliver(std::move(batch));
     }
   }
@@ -182,6 +182,8 @@ class Run {
     summary_.clean_bytes += batch.clean.size();
     summary_.quarantine_bytes += batch.quarantine.size();
     summary_.inputs[batch.input_index].counts.add(batch.counts);
+    summary_.verification_rescanned += batch.rescanned;
+    summary_.verification_findings += batch.leftover;
     for (size_t i = 0; i < batch.stage_counts.size(); ++i) {
       summary_.stages[i].changed += batch.stage_counts[i].changed;
       summary_.stages[i].quarantined += batch.stage_counts[i].quarantined;
@@ -262,14 +264,14 @@ void Counts::add(const Counts& other) {
   for (const auto& [code, n] : other.reasons) reasons[code] += n;
 }
 
-Result<OpenedInputs> open_inputs(const std::vector<std::string>& paths) {
+Result<OpenedInputs> open_inputs(const std::vector<std::string>& paths, bool digest) {
   if (paths.empty()) return usage_error("no input given (a file, or - for standard input)");
   OpenedInputs opened;
   int stdin_uses = 0;
   for (const std::string& path : paths) {
     if (path == "-" && ++stdin_uses > 1) return usage_error("standard input (-) can be read only once");
     io::InputInfo info;
-    Result<std::unique_ptr<io::ByteSource>> source = io::open_input(path, &info);
+    Result<std::unique_ptr<io::ByteSource>> source = io::open_input(path, &info, digest);
     if (!source.ok()) return source.error();
     opened.infos.push_back(std::move(info));
     opened.sources.push_back(std::move(source.value()));
@@ -288,7 +290,7 @@ Result<Summary> run(const Options& options, OpenedInputs inputs, const std::vect
 
   Summary summary;
   summary.threads = threads;
-  for (const io::InputInfo& info : inputs.infos) summary.inputs.push_back(InputSummary{info, "", false, {}});
+  for (const io::InputInfo& info : inputs.infos) summary.inputs.push_back(InputSummary{info, 0, "", "", false, {}});
   summary.stages.push_back({"decode", 0, 0});
   for (const Stage* stage : stages) summary.stages.push_back({std::string(stage->name()), 0, 0});
 
@@ -310,6 +312,8 @@ Result<Summary> run(const Options& options, OpenedInputs inputs, const std::vect
     input.fields = states[i].selector ? states[i].selector->describe() : "none (no records)";
     input.bom_stripped = states[i].bom_stripped;
     input.counts.bytes = states[i].bytes;
+    input.raw_bytes = inputs.sources[i]->raw_bytes_read();
+    input.sha256 = inputs.sources[i]->raw_sha256();
     summary.totals.add(input.counts);
   }
   Status reconciled = check_reconciled(summary);

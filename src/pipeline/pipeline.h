@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "audit/audit.h"
 #include "base/status.h"
 #include "crypto/age.h"
 #include "io/io.h"
@@ -37,6 +38,11 @@ struct Record {
   // Lines a stage writes about the record (findings, audit entries): they
   // reach Sinks::log in input order, whatever the thread count.
   std::string* log = nullptr;
+  // What stages found and did, by entity and rule name, for the audit trail.
+  std::vector<audit::Noted>* noted = nullptr;
+  // Findings the verification pass saw in the record's output (see
+  // Stage::verify).
+  uint32_t leftover = 0;
 };
 
 // Detection, policy and other per-record work plugs in here. process() is
@@ -49,6 +55,15 @@ class Stage {
   // appends to the log. An error stops the whole run: for what must not
   // pass unchecked (a scan that ran out of memory), never for bad records.
   virtual Status process(Record& record) const = 0;
+  // The verification pass: called for a record some stage changed, with
+  // the selected fields decoded again from the output line just written
+  // (the same fields as record.fields, in the same order). A stage adds to
+  // record.leftover what it still finds there that it would act on.
+  virtual Status verify(Record& record, const std::vector<record::TextField>& output) const {
+    (void)record;
+    (void)output;
+    return ok_status();
+  }
 };
 
 struct Progress {
@@ -71,6 +86,11 @@ struct Options {
   std::function<void(const std::string&)> notice;
   // Called from the writer thread about 5 times a second while running.
   std::function<void(const Progress&)> progress;
+  // When set, every record gets an audit entry in Sinks::log (see
+  // audit::append_record_entry), its digest keyed with this.
+  const crypto::KeyedDigester* audit_digester = nullptr;
+  // Scan every changed record's output again (Stage::verify).
+  bool verify_output = false;
 };
 
 struct Counts {
@@ -89,6 +109,8 @@ struct Counts {
 
 struct InputSummary {
   io::InputInfo info;
+  uint64_t raw_bytes = 0;  // bytes of the file as read (compressed size)
+  std::string sha256;      // of those bytes, when the inputs were opened with digests
   std::string fields;  // the selector used ("chat (…)")
   bool bom_stripped = false;
   Counts counts;
@@ -113,6 +135,8 @@ struct Summary {
   double seconds = 0;
   uint64_t clean_bytes = 0;       // before encryption
   uint64_t quarantine_bytes = 0;  // before encryption
+  uint64_t verification_rescanned = 0;  // changed records whose output was scanned again
+  uint64_t verification_findings = 0;   // what that found (Stage::verify)
   OutputFile clean_file;          // set by the caller that chose the outputs
   OutputFile quarantine_file;
   // Set by the caller that applied a policy.
@@ -139,7 +163,8 @@ struct OpenedInputs {
   std::vector<io::InputInfo> infos;
   std::vector<std::unique_ptr<io::ByteSource>> sources;
 };
-Result<OpenedInputs> open_inputs(const std::vector<std::string>& paths);
+// With `digest`, each input's bytes are hashed as read (InputSummary::sha256).
+Result<OpenedInputs> open_inputs(const std::vector<std::string>& paths, bool digest = false);
 
 // Runs the pipeline over opened inputs. Errors: an input that fails mid-way
 // (truncated .gz, read error), a sink that fails, counts that do not
@@ -159,12 +184,14 @@ struct OutputProtection {
   bool plaintext_clean = false;  // only when asked for explicitly
 };
 
-// The run directory of `airlock run`: the clean output, the quarantine and
-// summary.json, written under temporary names and published together by
-// commit(). The quarantine is always encrypted, the clean output unless
-// asked otherwise; nothing is ever written in plaintext first. Refuses an
-// output that would overwrite one of the inputs, and existing outputs
-// unless `force`.
+// The run directory of `airlock run`: the clean output, the quarantine, and
+// the files that describe the run (audit log, reports, summary, manifest),
+// all written under temporary names and published together by publish().
+// The quarantine is always encrypted, the clean output unless asked
+// otherwise; nothing is ever written in plaintext first. Every file's size
+// and SHA-256 are taken as it is written, for the audit trail and manifest.
+// Refuses an output that would overwrite one of the inputs, and existing
+// outputs unless `force`.
 class RunDirectory {
  public:
   static constexpr const char* kClean = "clean.jsonl";
@@ -177,27 +204,48 @@ class RunDirectory {
                                                       const std::vector<io::InputInfo>& inputs,
                                                       const OutputProtection& protection);
   ~RunDirectory();
+  // The clean and quarantine outputs, and a scratch file (unlinked, never
+  // published) for the audit's per-record entries.
   Sinks sinks();
+  io::ScratchFile& scratch() { return *scratch_; }
   // Adds a small file, encrypted to the run's recipients like the outputs
-  // (the generated pseudonym key), published with them.
+  // (a generated key).
   Status add_encrypted_file(const char* name, std::string_view content);
-  // Finishes the encrypted streams, writes summary.json and publishes all.
-  Status commit(const std::string& summary_json);
+  // Finishes the encrypted streams: after this, output_facts() has every
+  // digest of the clean output, the quarantine and the encrypted files.
+  Status finish_outputs();
+  const std::vector<audit::FileFacts>& output_facts() const { return facts_; }
+  // Adds a plaintext file (audit log, report, manifest), written by `write`.
+  Result<audit::FileFacts> add_file(const char* name, const std::function<Status(io::ByteSink&)>& write);
+  Result<audit::FileFacts> add_file(const char* name, std::string_view content);
+  // Publishes every file, in the order added, after the outputs.
+  Status publish();
   // The names and encryption of the outputs, for the summary.
   OutputFile clean_file() const;
   OutputFile quarantine_file() const;
 
  private:
+  // A file being written, with what measures it on the way.
+  struct Entry {
+    std::unique_ptr<io::AtomicFile> file;
+    std::unique_ptr<io::DigestingSink> stored;     // the bytes on disk
+    std::unique_ptr<crypto::EncryptingSink> encrypted;  // null for plaintext files
+    std::unique_ptr<io::DigestingSink> plaintext;  // before encryption
+    bool finished = false;
+  };
   RunDirectory() = default;
+  Result<Entry> open_entry(const char* name, bool encrypt, mode_t mode);
+  Status finish_entry(Entry& entry, const std::string& name);
+
   std::string path_;
   bool force_ = false;
-  std::unique_ptr<io::AtomicFile> clean_;
-  std::unique_ptr<io::AtomicFile> quarantine_;
-  std::unique_ptr<io::AtomicFile> summary_;
-  std::unique_ptr<crypto::EncryptingSink> clean_encrypted_;  // null when the clean output is plaintext
-  std::unique_ptr<crypto::EncryptingSink> quarantine_encrypted_;
   std::vector<crypto::Recipient> recipients_;
-  std::vector<std::unique_ptr<io::AtomicFile>> extra_files_;
+  Entry clean_;
+  Entry quarantine_;
+  std::string clean_name_;
+  std::unique_ptr<io::ScratchFile> scratch_;
+  std::vector<std::pair<std::string, Entry>> extra_;  // encrypted keys, then plaintext files
+  std::vector<audit::FileFacts> facts_;
 };
 
 }  // namespace airlock::pipeline

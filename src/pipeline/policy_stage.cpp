@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <array>
+#include <algorithm>
 #include <map>
 
 #include "text/text.h"
@@ -10,10 +11,20 @@
 namespace airlock::pipeline {
 namespace {
 
-struct Hit {
-  size_t field;
-  detect::Finding finding;
-};
+// "/messages/3/content" → "/messages/*/content": findings per field, not per message.
+std::string field_pattern(std::string_view pointer) {
+  std::string out;
+  size_t i = 0;
+  while (i < pointer.size()) {
+    size_t next = pointer.find('/', i + 1);
+    std::string_view segment = pointer.substr(i, next == std::string_view::npos ? std::string_view::npos : next - i);
+    bool index = segment.size() > 1 && segment.find_first_not_of("0123456789", 1) == std::string_view::npos;
+    out += index ? std::string_view("/*") : segment;
+    if (next == std::string_view::npos) break;
+    i = next;
+  }
+  return out.empty() ? "(the line)" : out;
+}
 
 std::string percent(double fraction) {
   char buffer[16];
@@ -40,7 +51,7 @@ void PolicyStage::count(uint32_t rule, policy::ActionKind kind) const {
 
 Status PolicyStage::process(Record& record) const {
   thread_local std::vector<detect::Finding> found;
-  thread_local std::vector<Hit> hits;
+  thread_local std::vector<Hit> hits;  // PolicyStage::Hit
   std::vector<record::TextField>& fields = *record.fields;
   hits.clear();
   size_t text_bytes = 0;
@@ -56,9 +67,17 @@ Status PolicyStage::process(Record& record) const {
     }
     for (const detect::Finding& finding : found) hits.push_back({i, finding});
   }
+  if (!hits.empty()) count_places(fields, hits);
 
+  auto note = [&](const Hit& hit, policy::ActionKind kind) {
+    const detect::Rule& rule = scanner_.rules()[hit.finding.rule];
+    record.noted->push_back({rule.entity, rule.id, policy::action_name(kind)});
+  };
   auto reject_all = [&](const std::string& why) {
-    for (const Hit& hit : hits) count(hit.finding.rule, policy::ActionKind::kReject);
+    for (const Hit& hit : hits) {
+      count(hit.finding.rule, policy::ActionKind::kReject);
+      if (record.noted) note(hit, policy::ActionKind::kReject);
+    }
     record.problems.push_back({record::Reason::kPolicyReject, why});
   };
   for (const Hit& hit : hits) {
@@ -85,6 +104,7 @@ Status PolicyStage::process(Record& record) const {
     size_t field_index = hits[h].field;
     record::TextField& field = fields[field_index];
     std::string replacement;
+    std::vector<std::pair<uint32_t, uint32_t>> inserted;
     size_t copied_to = 0;
     bool changed = false;
     for (; h < hits.size() && hits[h].field == field_index; ++h) {
@@ -96,6 +116,8 @@ Status PolicyStage::process(Record& record) const {
       replacement.append(field.text.substr(copied_to, f.byte_start - copied_to));
       Result<std::string> transformed = policy::transform(action, entity, value, policy_.placeholder, keying);
       if (!transformed.ok()) return transformed.error();
+      inserted.emplace_back(static_cast<uint32_t>(replacement.size()),
+                            static_cast<uint32_t>(replacement.size() + transformed->size()));
       replacement += transformed.value();
       copied_to = f.byte_end;
       replaced_bytes += value.size();
@@ -105,6 +127,7 @@ Status PolicyStage::process(Record& record) const {
     replacement.append(field.text.substr(copied_to));
     field.replaced = true;
     field.replacement = std::move(replacement);
+    field.inserted = std::move(inserted);
   }
   double fraction = text_bytes ? static_cast<double>(replaced_bytes) / static_cast<double>(text_bytes) : 0;
   if (fraction > policy_.max_redacted_fraction) {
@@ -113,35 +136,62 @@ Status PolicyStage::process(Record& record) const {
                percent(policy_.max_redacted_fraction));
     return ok_status();
   }
-  for (const Hit& hit : hits) count(hit.finding.rule, rule_actions_[hit.finding.rule].kind);
+  for (const Hit& hit : hits) {
+    count(hit.finding.rule, rule_actions_[hit.finding.rule].kind);
+    if (record.noted) note(hit, rule_actions_[hit.finding.rule].kind);
+  }
   return ok_status();
 }
 
-std::string PolicyStage::actions_table() const {
-  std::map<std::string, std::array<uint64_t, kKinds>> per_entity;
+void PolicyStage::count_places(const std::vector<record::TextField>& fields, const std::vector<Hit>& hits) const {
+  std::lock_guard lock(places_mutex_);
+  for (const Hit& hit : hits) {
+    const record::TextField& field = fields[hit.field];
+    ++roles_[field.role.empty() ? std::string("(no role)") : std::string(field.role)];
+    ++fields_[field_pattern(field.pointer)];
+  }
+}
+
+Status PolicyStage::verify(Record& record, const std::vector<record::TextField>& output) const {
+  thread_local std::vector<detect::Finding> found;
+  const std::vector<record::TextField>& original = *record.fields;
+  for (size_t i = 0; i < output.size() && i < original.size(); ++i) {
+    if (!original[i].replaced) continue;  // unchanged text was judged already
+    found.clear();
+    Status scanned = scanner_.scan(output[i].text, found);
+    if (!scanned.ok()) return scanned;
+    for (const detect::Finding& f : found) {
+      if (rule_actions_[f.rule].kind == policy::ActionKind::kFlag && !rule_rejects_[f.rule]) continue;
+      bool written_by_policy = false;
+      for (const auto& [begin, end] : original[i].inserted) {
+        written_by_policy |= f.byte_start >= begin && f.byte_end <= end;
+      }
+      if (!written_by_policy) ++record.leftover;
+    }
+  }
+  return ok_status();
+}
+
+void PolicyStage::add_facts(audit::RunFacts& facts) const {
   for (size_t rule = 0; rule < scanner_.rules().size(); ++rule) {
-    auto& row = per_entity[scanner_.rules()[rule].entity];
-    for (size_t kind = 0; kind < kKinds; ++kind) row[kind] += counts_[rule * kKinds + kind].load();
-  }
-  std::string out;
-  char line[200];
-  std::snprintf(line, sizeof line, "  %-24s %9s %9s %9s %9s %9s %9s %9s %9s %9s\n", "entity", "found", "redacted",
-                "masked", "pseudonym", "surrogate", "hashed", "general", "flagged", "rejected");
-  bool any = false;
-  for (const auto& [entity, row] : per_entity) {
+    const detect::Rule& r = scanner_.rules()[rule];
     uint64_t found = 0;
-    for (uint64_t n : row) found += n;
+    for (size_t kind = 0; kind < kKinds; ++kind) {
+      uint64_t n = counts_[rule * kKinds + kind].load();
+      if (!n) continue;
+      found += n;
+      facts.entities[r.entity].actions[std::string(policy::action_name(static_cast<policy::ActionKind>(kind)))] += n;
+    }
     if (!found) continue;
-    if (!any) out += line;
-    any = true;
-    auto n = [&](policy::ActionKind kind) { return static_cast<unsigned long long>(row[static_cast<size_t>(kind)]); };
-    using K = policy::ActionKind;
-    std::snprintf(line, sizeof line, "  %-24s %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu\n",
-                  entity.c_str(), static_cast<unsigned long long>(found), n(K::kRedact), n(K::kMask),
-                  n(K::kPseudonymize), n(K::kSurrogate), n(K::kHash), n(K::kGeneralize), n(K::kFlag), n(K::kReject));
-    out += line;
+    facts.entities[r.entity].found += found;
+    facts.top_rules.push_back({r.id, r.entity, found});
   }
-  return any ? out : "  no findings\n";
+  std::stable_sort(facts.top_rules.begin(), facts.top_rules.end(),
+                   [](const audit::RuleFacts& a, const audit::RuleFacts& b) { return a.found > b.found; });
+  if (facts.top_rules.size() > 10) facts.top_rules.resize(10);
+  std::lock_guard lock(places_mutex_);
+  for (const auto& [role, n] : roles_) facts.roles[role] += n;
+  for (const auto& [field, n] : fields_) facts.fields[field] += n;
 }
 
 }  // namespace airlock::pipeline

@@ -35,7 +35,8 @@ void open_quarantine_entry(std::string& out, const Batch& batch, uint64_t line_n
 
 class BatchProcessor {
  public:
-  BatchProcessor(Batch& batch, const std::vector<const Stage*>& stages) : batch_(batch), stages_(stages) {
+  BatchProcessor(Batch& batch, const std::vector<const Stage*>& stages, const Options& options)
+      : batch_(batch), stages_(stages), options_(options) {
     batch_.stage_counts.assign(stages.size() + 1, StageSummary{});
     batch_.clean.reserve(batch_.data.size() + batch_.data.size() / 8);
   }
@@ -70,7 +71,9 @@ class BatchProcessor {
       ++batch_.stage_counts[0].quarantined;
       // The record is a JSON object only when it failed on its fields.
       bool is_object = problem.reason == record::Reason::kMissingField || problem.reason == record::Reason::kFieldType;
-      quarantine(line, bytes, {std::move(problem)}, is_object);
+      std::vector<record::Problem> problems = {std::move(problem)};
+      quarantine(line, bytes, problems, is_object);
+      audit_entry(line, bytes, "quarantined", &problems, nullptr, 0);
       return;
     }
     Record record;
@@ -79,6 +82,9 @@ class BatchProcessor {
     record.line = bytes;
     record.fields = &fields;
     record.log = &batch_.log;
+    thread_local std::vector<audit::Noted> noted;
+    noted.clear();
+    record.noted = &noted;
     size_t replaced = 0;
     for (size_t i = 0; i < stages_.size(); ++i) {
       Status status = stages_[i]->process(record);
@@ -90,6 +96,7 @@ class BatchProcessor {
       if (!record.problems.empty()) {
         ++counts.quarantined;
         quarantine(line, bytes, record.problems, json);
+        audit_entry(line, bytes, "quarantined", &record.problems, &noted, 0);
         return;
       }
       size_t now_replaced = count_replaced(fields);
@@ -99,11 +106,61 @@ class BatchProcessor {
     ++batch_.counts.clean;
     if (replaced) {
       ++batch_.counts.changed;
+      size_t output_start = batch_.clean.size();
       record::splice(bytes, json, fields, batch_.clean);
+      if (options_.verify_output && !verify(record, output_start)) return;
     } else {
       batch_.clean.append(bytes);
     }
     batch_.clean += '\n';
+    audit_entry(line, bytes, replaced ? "changed" : "clean", nullptr, &noted, record.leftover);
+  }
+
+  // The verification pass: the output just spliced is decoded again, as a
+  // reader of the clean file would, and every stage checks it. False when
+  // the run must stop.
+  bool verify(Record& record, size_t output_start) {
+    thread_local record::Decoder decoder;
+    thread_local std::vector<record::TextField> output_fields;
+    thread_local std::string padded;
+    // The decoder reads a little past the line: copy it with room to spare.
+    padded.assign(batch_.clean, output_start, std::string::npos);
+    size_t length = padded.size();
+    padded.append(record::kReadPadding, ' ');
+    record::Problem problem;
+    if (!decoder.decode(std::string_view(padded.data(), length), *batch_.selector, output_fields, problem,
+                        record::Decoder::Mode::kFields) ||
+        output_fields.size() != record.fields->size()) {
+      batch_.error = internal_error(*batch_.source + ":" + std::to_string(record.line_number) +
+                                    ": the edited record does not decode to the same fields (a splicing bug)");
+      return false;
+    }
+    ++batch_.rescanned;
+    for (const Stage* stage : stages_) {
+      Status status = stage->verify(record, output_fields);
+      if (!status.ok()) {
+        batch_.error = status.error();
+        return false;
+      }
+    }
+    batch_.leftover += record.leftover;
+    return true;
+  }
+
+  void audit_entry(const LineRef& line, std::string_view bytes, std::string_view action,
+                   const std::vector<record::Problem>* problems, const std::vector<audit::Noted>* noted,
+                   uint32_t leftover) {
+    if (!options_.audit_digester || batch_.error) return;
+    audit::RecordEntry entry;
+    entry.input = batch_.input_index;
+    entry.line = line.number;
+    entry.bytes = bytes;
+    entry.action = action;
+    entry.problems = problems;
+    entry.noted = noted;
+    entry.leftover = leftover;
+    Status status = audit::append_record_entry(entry, *options_.audit_digester, batch_.log);
+    if (!status.ok()) batch_.error = status.error();
   }
 
   static size_t count_replaced(const std::vector<record::TextField>& fields) {
@@ -146,14 +203,20 @@ class BatchProcessor {
     out += ",\"offset\":" + std::to_string(line.file_offset);
     out += ",\"length\":" + std::to_string(oversize.length);
     out += ",\"sha256\":\"" + oversize.sha256 + "\"}\n";
+    // The line is not in memory: its digest stands for it.
+    std::string digest_input = "sha256:" + oversize.sha256;
+    audit_entry(line, digest_input, "quarantined", &problems, nullptr, 0);
   }
 
   Batch& batch_;
   const std::vector<const Stage*>& stages_;
+  const Options& options_;
 };
 
 }  // namespace
 
-void process_batch(Batch& batch, const std::vector<const Stage*>& stages) { BatchProcessor(batch, stages).run(); }
+void process_batch(Batch& batch, const std::vector<const Stage*>& stages, const Options& options) {
+  BatchProcessor(batch, stages, options).run();
+}
 
 }  // namespace airlock::pipeline

@@ -12,9 +12,12 @@ namespace airlock::pipeline {
 namespace {
 
 // Every name a run may have written, so that --force leaves no stale one.
-constexpr const char* kAllOutputs[] = {RunDirectory::kClean, RunDirectory::kCleanEncrypted,
+constexpr const char* kAllOutputs[] = {RunDirectory::kClean,         RunDirectory::kCleanEncrypted,
                                        RunDirectory::kQuarantineEncrypted, RunDirectory::kSummary,
-                                       RunDirectory::kPseudonymKey};
+                                       RunDirectory::kPseudonymKey,  audit::kAuditKeyFile,
+                                       audit::kAuditFile,            audit::kManifestFile,
+                                       audit::kSignatureFile,        audit::kReportJson,
+                                       audit::kReportHtml};
 
 Status make_directory(const std::string& path) {
   struct stat st {};
@@ -65,73 +68,116 @@ Result<std::unique_ptr<RunDirectory>> RunDirectory::create(const std::string& pa
   dir->path_ = path;
   dir->force_ = force;
   dir->recipients_ = protection.recipients;
-  io::AtomicFile::Options options;
-  options.mode = 0600;
-  options.replace_existing = force;
-  auto create_file = [&](const char* name, std::unique_ptr<io::AtomicFile>& file) -> Status {
-    Result<std::unique_ptr<io::AtomicFile>> created = io::AtomicFile::create(path, name, options);
-    if (!created.ok()) return created.error();
-    file = std::move(created.value());
-    return ok_status();
-  };
-  auto encrypt_into = [&](io::AtomicFile& file, std::unique_ptr<crypto::EncryptingSink>& sink) -> Status {
-    Result<std::unique_ptr<crypto::EncryptingSink>> created =
-        crypto::EncryptingSink::create(protection.recipients, file);
-    if (!created.ok()) return created.error();
-    sink = std::move(created.value());
-    return ok_status();
-  };
-  Status s = create_file(protection.plaintext_clean ? kClean : kCleanEncrypted, dir->clean_);
-  if (s.ok()) s = create_file(kQuarantineEncrypted, dir->quarantine_);
-  if (s.ok()) s = create_file(kSummary, dir->summary_);
-  if (s.ok() && !protection.plaintext_clean) s = encrypt_into(*dir->clean_, dir->clean_encrypted_);
-  if (s.ok()) s = encrypt_into(*dir->quarantine_, dir->quarantine_encrypted_);
-  if (!s.ok()) return s.error();
+  dir->clean_name_ = protection.plaintext_clean ? kClean : kCleanEncrypted;
+  Result<Entry> clean = dir->open_entry(dir->clean_name_.c_str(), !protection.plaintext_clean, 0600);
+  if (!clean.ok()) return clean.error();
+  dir->clean_ = std::move(clean.value());
+  Result<Entry> quarantine = dir->open_entry(kQuarantineEncrypted, true, 0600);
+  if (!quarantine.ok()) return quarantine.error();
+  dir->quarantine_ = std::move(quarantine.value());
+  Result<std::unique_ptr<io::ScratchFile>> scratch = io::ScratchFile::create(path);
+  if (!scratch.ok()) return scratch.error();
+  dir->scratch_ = std::move(scratch.value());
   return dir;
 }
 
 RunDirectory::~RunDirectory() = default;
 
-Sinks RunDirectory::sinks() {
-  io::ByteSink* clean = clean_encrypted_ ? static_cast<io::ByteSink*>(clean_encrypted_.get()) : clean_.get();
-  return {clean, quarantine_encrypted_.get()};
-}
-
-OutputFile RunDirectory::clean_file() const {
-  return {clean_encrypted_ ? kCleanEncrypted : kClean, clean_encrypted_ != nullptr};
-}
-OutputFile RunDirectory::quarantine_file() const { return {kQuarantineEncrypted, true}; }
-
-Status RunDirectory::add_encrypted_file(const char* name, std::string_view content) {
+Result<RunDirectory::Entry> RunDirectory::open_entry(const char* name, bool encrypt, mode_t mode) {
   io::AtomicFile::Options options;
+  options.mode = mode;
   options.replace_existing = force_;
   Result<std::unique_ptr<io::AtomicFile>> file = io::AtomicFile::create(path_, name, options);
   if (!file.ok()) return file.error();
-  Result<std::unique_ptr<crypto::EncryptingSink>> sink = crypto::EncryptingSink::create(recipients_, *file.value());
-  if (!sink.ok()) return sink.error();
-  Status s = sink.value()->write(content);
-  if (s.ok()) s = sink.value()->finish();
+  Entry entry;
+  entry.file = std::move(file.value());
+  entry.stored = std::make_unique<io::DigestingSink>(*entry.file);
+  if (encrypt) {
+    Result<std::unique_ptr<crypto::EncryptingSink>> sink = crypto::EncryptingSink::create(recipients_, *entry.stored);
+    if (!sink.ok()) return sink.error();
+    entry.encrypted = std::move(sink.value());
+    entry.plaintext = std::make_unique<io::DigestingSink>(*entry.encrypted);
+  }
+  return entry;
+}
+
+// Ends the entry's stream (and fsyncs it) and records its facts.
+Status RunDirectory::finish_entry(Entry& entry, const std::string& name) {
+  if (entry.finished) return ok_status();
+  entry.finished = true;
+  io::ByteSink& top = entry.plaintext ? static_cast<io::ByteSink&>(*entry.plaintext) : *entry.stored;
+  Status s = top.finish();
   if (!s.ok()) return s;
-  extra_files_.push_back(std::move(file.value()));
+  audit::FileFacts facts;
+  facts.path = name;
+  facts.size = entry.stored->bytes();
+  facts.sha256 = entry.stored->hex_digest();
+  facts.encrypted = entry.plaintext != nullptr;
+  if (entry.plaintext) {
+    facts.plaintext_size = entry.plaintext->bytes();
+    facts.plaintext_sha256 = entry.plaintext->hex_digest();
+  }
+  facts_.push_back(std::move(facts));
   return ok_status();
 }
 
-Status RunDirectory::commit(const std::string& summary_json) {
-  // Encrypted streams end with their final chunk (and fsync the file below).
-  Status s = clean_encrypted_ ? clean_encrypted_->finish() : ok_status();
-  if (s.ok()) s = quarantine_encrypted_->finish();
-  if (s.ok()) s = summary_->write(summary_json);
-  // The summary goes last: its presence says the run completed.
-  for (auto& extra : extra_files_) {
-    if (s.ok()) s = extra->commit();
+Sinks RunDirectory::sinks() {
+  io::ByteSink* clean = clean_.plaintext ? static_cast<io::ByteSink*>(clean_.plaintext.get()) : clean_.stored.get();
+  return {clean, quarantine_.plaintext.get(), scratch_.get()};
+}
+
+OutputFile RunDirectory::clean_file() const { return {clean_name_, clean_.encrypted != nullptr}; }
+OutputFile RunDirectory::quarantine_file() const { return {kQuarantineEncrypted, true}; }
+
+Status RunDirectory::add_encrypted_file(const char* name, std::string_view content) {
+  Result<Entry> entry = open_entry(name, true, 0600);
+  if (!entry.ok()) return entry.error();
+  Status s = entry->plaintext->write(content);
+  if (!s.ok()) return s;
+  extra_.emplace_back(name, std::move(entry.value()));
+  return ok_status();
+}
+
+Status RunDirectory::finish_outputs() {
+  Status s = finish_entry(clean_, clean_name_);
+  if (s.ok()) s = finish_entry(quarantine_, kQuarantineEncrypted);
+  for (auto& [name, entry] : extra_) {
+    if (s.ok()) s = finish_entry(entry, name);
   }
-  for (io::AtomicFile* file : {clean_.get(), quarantine_.get(), summary_.get()}) {
+  return s;
+}
+
+Result<audit::FileFacts> RunDirectory::add_file(const char* name, const std::function<Status(io::ByteSink&)>& write) {
+  // Private like the rest of the run folder: sharing is the user's choice.
+  Result<Entry> entry = open_entry(name, false, 0600);
+  if (!entry.ok()) return entry.error();
+  Status s = write(*entry->stored);
+  if (s.ok()) s = finish_entry(entry.value(), name);
+  if (!s.ok()) return s.error();
+  extra_.emplace_back(name, std::move(entry.value()));
+  return facts_.back();
+}
+
+Result<audit::FileFacts> RunDirectory::add_file(const char* name, std::string_view content) {
+  return add_file(name, [content](io::ByteSink& sink) { return sink.write(content); });
+}
+
+Status RunDirectory::publish() {
+  Status s = finish_outputs();
+  for (io::AtomicFile* file : {clean_.file.get(), quarantine_.file.get()}) {
     if (s.ok()) s = file->commit();
   }
+  for (auto& [name, entry] : extra_) {
+    if (s.ok()) s = entry.file->commit();
+  }
   if (!s.ok() || !force_) return s;
-  // A forced run replaces an earlier one entirely: an earlier clean output
-  // of the other kind (plaintext or encrypted) must not stay beside it.
-  ::unlink((path_ + "/" + (clean_encrypted_ ? kClean : kCleanEncrypted)).c_str());
+  // A forced run replaces an earlier one entirely: no file of the earlier
+  // run (a clean output of the other kind, a signature) may stay beside it.
+  for (const char* name : kAllOutputs) {
+    bool written = name == clean_name_ || std::string_view(name) == kQuarantineEncrypted;
+    for (const auto& extra : extra_) written |= extra.first == name;
+    if (!written) ::unlinkat(AT_FDCWD, (path_ + "/" + name).c_str(), 0);
+  }
   return ok_status();
 }
 

@@ -101,7 +101,9 @@ std::string summary_json(const Summary& summary, std::string_view version) {
     out += ",\"changed\":" + std::to_string(summary.stages[i].changed);
     out += ",\"quarantined\":" + std::to_string(summary.stages[i].quarantined) + "}";
   }
-  out += "],\"outputs\":{\"clean\":";
+  out += "],\"verification\":{\"rescanned\":" + std::to_string(summary.verification_rescanned) +
+         ",\"findings\":" + std::to_string(summary.verification_findings) + "}";
+  out += ",\"outputs\":{\"clean\":";
   append_output(out, summary.clean_file, summary.clean_bytes);
   out += ",\"quarantine\":";
   append_output(out, summary.quarantine_file, summary.quarantine_bytes);
@@ -142,8 +144,8 @@ std::string summary_text(const Summary& summary, const std::string& out_dir) {
     out += "  pseudonyms   key " + summary.pseudonym_key_fingerprint + " (" + summary.pseudonym_key_source + ")\n";
   }
   out += "  verdict      " + summary.verdict + (summary.verdict_reason.empty() ? "" : ": " + summary.verdict_reason) + "\n";
-  out += "  wrote " + describe(summary.clean_file) + ", " + describe(summary.quarantine_file) + ", " + out_dir + "/" +
-         RunDirectory::kSummary + "\n";
+  out += "  wrote " + describe(summary.clean_file) + ", " + describe(summary.quarantine_file) + "\n";
+  out += "  record of the run: " + out_dir + "/report.html, audit.jsonl, manifest.json\n";
   return out;
 }
 

@@ -80,8 +80,18 @@ class PolicyReader : public config::YamlReader {
     if (root["gate"]) {
       const YAML::Node& gate = root["gate"];
       if (!gate.IsMap()) return error_at(gate, "", "'gate' must be a mapping");
-      Status gate_keys = check_keys(gate, "", {"max_quarantine_rate"}, "'gate'");
+      Status gate_keys = check_keys(gate, "", {"max_quarantine_rate", "max_findings"}, "'gate'");
       if (!gate_keys.ok()) return gate_keys;
+      if (gate["max_findings"]) {
+        const YAML::Node& limits = gate["max_findings"];
+        if (!limits.IsMap()) return error_at(limits, "", "'gate.max_findings' must map entities to counts");
+        policy.gate_max_findings.clear();
+        for (const auto& entry : limits) {
+          Result<double> max = number(entry.second, "", "max_findings." + entry.first.Scalar(), 0, 1e15);
+          if (!max.ok()) return max.error();
+          policy.gate_max_findings.emplace_back(entry.first.Scalar(), static_cast<uint64_t>(max.value()));
+        }
+      }
       if (gate["max_quarantine_rate"]) {
         Result<double> rate = number(gate["max_quarantine_rate"], "", "max_quarantine_rate", 0, 1);
         if (!rate.ok()) return rate.error();
@@ -384,8 +394,12 @@ std::string effective_yaml(const Policy& policy) {
   if (policy.reject_severity) out += "  severity_at_least: " + std::to_string(policy.reject_severity) + "\n";
   out += "  max_findings: " + std::to_string(policy.max_findings) +
          "\n  max_redacted_fraction: " + format_number(policy.max_redacted_fraction) + "\n";
-  out += "gate:\n  max_quarantine_rate: " + format_number(policy.max_quarantine_rate) +
-         (policy.recipients.empty() ? "\nrecipients: []\n" : "\nrecipients:\n");
+  out += "gate:\n  max_quarantine_rate: " + format_number(policy.max_quarantine_rate) + "\n";
+  if (!policy.gate_max_findings.empty()) {
+    out += "  max_findings:\n";
+    for (const auto& [pattern, max] : policy.gate_max_findings) out += "    " + quoted(pattern) + ": " + std::to_string(max) + "\n";
+  }
+  out += policy.recipients.empty() ? "recipients: []\n" : "recipients:\n";
   for (const std::string& recipient : policy.recipients) out += "  - " + recipient + "\n";
   return out;
 }

@@ -78,6 +78,9 @@ struct Policy {
   double max_redacted_fraction = 1.0;        // more of the record's text replaced than this
   // The gate: the run's verdict fails above this share of quarantined records.
   double max_quarantine_rate = 1.0;
+  // ... and when more findings of these entities (patterns) than allowed
+  // were made in the run, whatever was done about them.
+  std::vector<std::pair<std::string, uint64_t>> gate_max_findings;
   std::vector<std::string> recipients;  // age1… recipients for the outputs
 
   // The action for `entity`: an exact pattern first, then the wildcard

@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -92,6 +93,9 @@ struct TextField {
   uint32_t token_end = 0;    //   its quotes, or the text of a plain text line
   bool replaced = false;     // set by a stage that edits the string
   std::string replacement;   // decoded UTF-8 that replaces `text`
+  // Byte spans of `replacement` that a stage wrote (placeholders,
+  // pseudonyms, surrogates): the verification pass does not judge them again.
+  std::vector<std::pair<uint32_t, uint32_t>> inserted;
 };
 
 // Bytes that must be readable after a line passed to Decoder::decode (their
