@@ -12,6 +12,8 @@
 
 #include "crypto/age.h"
 #include "crypto/encoding.h"
+#include "crypto/keyed_hash.h"
+#include "crypto/signing.h"
 #include "crypto/primitives.h"
 #include "io/io.h"
 #include "test_util.h"
@@ -629,6 +631,125 @@ TEST_CASE("crypto: inputs that are not age files", "[age]") {
   CHECK(text.failure == DecryptFailure::kArmorFailure);
   CHECK(text.message.find("not an age file") != std::string::npos);
   CHECK(text.message.find("messages") == std::string::npos);  // never echo input
+}
+
+}  // namespace
+}  // namespace airlock::crypto
+
+// ---------------------------------------------------------------------------
+// Ed25519 signing keys and the keyed digester of the audit trail.
+
+namespace airlock::crypto {
+namespace {
+
+SigningKey signing_key_from_seed(const std::string& seed_hex) {
+  std::string seed = unhex(seed_hex);
+  std::string file = "# test\nAIRLOCK-ED25519-SECRET-KEY:" +
+                     internal::base64_encode_padded(reinterpret_cast<const uint8_t*>(seed.data()), seed.size()) + "\n";
+  Result<SigningKey> key = SigningKey::parse(file, "test.key");
+  REQUIRE(key.ok());
+  return std::move(key.value());
+}
+
+std::string signature_hex(const std::string& base64) {
+  std::optional<internal::Bytes> raw = internal::base64_decode_padded(base64);
+  REQUIRE(raw);
+  return hex(std::string_view(reinterpret_cast<const char*>(raw->data()), raw->size()));
+}
+
+TEST_CASE("Ed25519 signs the RFC 8032 test vectors exactly") {
+  struct Vector {
+    const char* seed;
+    const char* public_key;
+    const char* message;
+    const char* signature;
+  };
+  // RFC 8032, section 7.1, TEST 1 to TEST 3.
+  const Vector vectors[] = {
+      {"9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+       "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a", "",
+       "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24"
+       "655141438e7a100b"},
+      {"4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
+       "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c", "72",
+       "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb0"
+       "0d291612bb0c00"},
+      {"c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7",
+       "fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025", "af82",
+       "6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28d"
+       "c027beceea1ec40a"},
+  };
+  for (const Vector& v : vectors) {
+    SigningKey key = signing_key_from_seed(v.seed);
+    Result<std::string> public_raw = parse_public_key(key.public_key(), "key");
+    REQUIRE(public_raw.ok());
+    CHECK(hex(public_raw.value()) == v.public_key);
+    std::string message = unhex(v.message);
+    Result<std::string> signature = key.sign(message);
+    REQUIRE(signature.ok());
+    CHECK(signature_hex(signature.value()) == v.signature);
+    CHECK(verify_signature(public_raw.value(), message, signature.value()));
+    CHECK_FALSE(verify_signature(public_raw.value(), message + "x", signature.value()));
+  }
+}
+
+TEST_CASE("a signature checks only for its key, its message and its exact bytes") {
+  Result<SigningKey> a = SigningKey::generate();
+  Result<SigningKey> b = SigningKey::generate();
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  std::string a_public = parse_public_key(a->public_key(), "a").value();
+  std::string b_public = parse_public_key(b->public_key(), "b").value();
+  std::string manifest = R"({"verdict":"pass"})";
+  std::string signature = a->sign(manifest).value();
+  CHECK(verify_signature(a_public, manifest, signature));
+  CHECK_FALSE(verify_signature(b_public, manifest, signature));
+  CHECK_FALSE(verify_signature(a_public, R"({"verdict":"fail"})", signature));
+  std::string flipped = signature;
+  flipped[5] = flipped[5] == 'A' ? 'B' : 'A';
+  CHECK_FALSE(verify_signature(a_public, manifest, flipped));
+  CHECK_FALSE(verify_signature(a_public, manifest, "not base64!"));
+  CHECK_FALSE(verify_signature(a_public, manifest, ""));
+  CHECK_FALSE(verify_signature("short", manifest, signature));
+}
+
+TEST_CASE("signing key files round-trip and bad ones are refused without quoting them") {
+  Result<SigningKey> key = SigningKey::generate();
+  REQUIRE(key.ok());
+  std::string file(key->encode().view());
+  Result<SigningKey> again = SigningKey::parse(file, "k.key");
+  REQUIRE(again.ok());
+  CHECK(again->public_key() == key->public_key());
+  // The file's own comment names its public key, so it serves as the public key too.
+  CHECK(parse_public_key(file, "k.key").value() == parse_public_key(key->public_key(), "k").value());
+
+  std::string secret_line = file.substr(file.find("AIRLOCK-ED25519"));
+  Result<SigningKey> cut = SigningKey::parse(secret_line.substr(0, secret_line.size() - 6), "cut.key");
+  REQUIRE_FALSE(cut.ok());
+  CHECK_THAT(cut.error().message, Catch::Contains("cut.key: the signing key is malformed"));
+  CHECK(cut.error().message.find(secret_line.substr(27, 10)) == std::string::npos);
+  CHECK_FALSE(SigningKey::parse("AGE-SECRET-KEY-1QQQ\n", "age.key").ok());
+  CHECK_FALSE(SigningKey::parse(file + file, "twice.key").ok());
+  CHECK_FALSE(parse_public_key("ed25519:AAAA", "short").ok());
+  CHECK_FALSE(parse_public_key("age1xyz", "age").ok());
+}
+
+TEST_CASE("the keyed digester gives HMAC-SHA256, as keyed_hash_hex does") {
+  Result<SecretBytes> key = new_keyed_hash_key();
+  REQUIRE(key.ok());
+  Result<std::unique_ptr<KeyedDigester>> digester = KeyedDigester::create(key.value());
+  REQUIRE(digester.ok());
+  for (std::string message : {std::string(), std::string("a"), std::string(63, 'x'), std::string(64, 'y'),
+                              pseudo_random_bytes(100000, 7)}) {
+    std::string out = "prefix:";
+    REQUIRE(digester.value()->digest_hex(message, out).ok());
+    CHECK(out == "prefix:" + keyed_hash_hex(key.value(), message).value());
+  }
+  // RFC 4231 test case 2: key "Jefe".
+  SecretBytes jefe(std::string_view("Jefe"));
+  std::string out;
+  REQUIRE(KeyedDigester::create(jefe).value()->digest_hex("what do ya want for nothing?", out).ok());
+  CHECK(out == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
 
 }  // namespace

@@ -56,7 +56,7 @@ std::string bar_chart(const std::string& title, const std::vector<std::pair<std:
   if (rows.empty()) return out + "<p class=\"none\">none</p></section>";
   uint64_t top = 1;
   for (const auto& row : rows) top = std::max(top, row.second);
-  const int bar_width = 420, row_height = 26, label_width = 230;
+  const int bar_width = 380, row_height = 26, label_width = 330;
   int height = static_cast<int>(rows.size()) * row_height + 6;
   out += "<svg role=\"img\" aria-label=\"" + html_escape(title) + "\" width=\"" +
          std::to_string(label_width + bar_width + 110) + "\" height=\"" + std::to_string(height) + "\">";
