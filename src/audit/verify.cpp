@@ -106,9 +106,9 @@ void check_signature(const std::string& dir, const std::string& manifest, elemen
 }
 
 // Each file the manifest lists: present, same size, same SHA-256.
-void check_files(const std::string& dir, element list, Checker& c) {
+void check_files(const std::string& dir, element manifest, Checker& c) {
   simdjson::dom::array files;
-  if (list.get(files) != simdjson::SUCCESS) {
+  if (manifest["outputs"].get(files) != simdjson::SUCCESS) {
     c.problem(std::string(kManifestFile) + ": no outputs list");
     return;
   }
@@ -154,9 +154,18 @@ Counts counts_from(element e) {
   counts.bytes = number_of(e, "bytes");
   simdjson::dom::object reasons;
   if (e["quarantine_reasons"].get(reasons) == simdjson::SUCCESS) {
-    for (auto [code, n] : reasons) counts.reasons[std::string(code)] = n.get_uint64().value_unsafe();
+    for (auto [code, n] : reasons) {
+      uint64_t value = 0;
+      if (n.get(value) == simdjson::SUCCESS) counts.reasons[std::string(code)] = value;
+    }
   }
   return counts;
+}
+
+// The counts under `key`; all zero when absent (then they match nothing).
+Counts counts_at(element parent, std::string_view key) {
+  element counts;
+  return parent[key].get(counts) == simdjson::SUCCESS ? counts_from(counts) : Counts();
 }
 
 bool same_counts(const Counts& a, const Counts& b) {
@@ -226,7 +235,11 @@ void check_audit(const std::string& dir, element manifest, Checker& c) {
   }
   size_t before = c.v_.problems.size();
   ChainScan scan = scan_chain(*text, c);
-  element audit = manifest["audit"].value_unsafe();
+  element audit;
+  if (manifest["audit"].get(audit) != simdjson::SUCCESS) {
+    c.problem(std::string(kManifestFile) + ": no audit section");
+    return;
+  }
   uint64_t expected_entries = number_of(audit, "entries");
   if (scan.entries != expected_entries) {
     c.problem(std::string(kAuditFile) + ": " + std::to_string(scan.entries) + " entries, the manifest says " +
@@ -234,7 +247,7 @@ void check_audit(const std::string& dir, element manifest, Checker& c) {
   } else if (scan.head != text_of(audit, "head")) {
     c.problem(std::string(kAuditFile) + ": its last entry is not the one the manifest's chain head names (changed)");
   }
-  Counts manifest_counts = counts_from(manifest["counts"].value_unsafe());
+  Counts manifest_counts = counts_at(manifest, "counts");
   if (!manifest_counts.reconciles()) c.problem(std::string(kManifestFile) + ": counts do not reconcile");
   if (scan.footer_last && !same_counts(scan.footer_counts, manifest_counts)) {
     c.problem(std::string(kAuditFile) + ": the footer's counts differ from the manifest's");
@@ -259,7 +272,10 @@ void read_verdict(element manifest, Verification& v) {
   v.verdict = text_of(manifest, "verdict");
   simdjson::dom::array reasons;
   if (manifest["verdict_reasons"].get(reasons) == simdjson::SUCCESS) {
-    for (element reason : reasons) v.verdict_reasons.emplace_back(reason.get_string().value_unsafe());
+    for (element reason : reasons) {
+      std::string_view text;
+      if (reason.get(text) == simdjson::SUCCESS) v.verdict_reasons.emplace_back(text);
+    }
   }
 }
 
@@ -289,9 +305,9 @@ void check_shards(element manifest, const VerifyOptions& options, Checker& c, in
     for (const std::string& p : shard_check.problems) c.problem("shard " + path + ": " + p);
     simdjson::dom::parser parser;
     element doc;
-    if (parser.parse(*bytes).get(doc) == simdjson::SUCCESS) sum.add(counts_from(doc["counts"].value_unsafe()));
+    if (parser.parse(*bytes).get(doc) == simdjson::SUCCESS) sum.add(counts_at(doc, "counts"));
   }
-  if (!same_counts(sum, counts_from(manifest["counts"].value_unsafe()))) {
+  if (!same_counts(sum, counts_at(manifest, "counts"))) {
     c.problem(std::string(kManifestFile) + ": the merged counts are not the sum of the shards'");
   } else {
     c.checked(std::to_string(shards.size()) + " shards verified, counts sum up");
@@ -318,7 +334,7 @@ void verify_into(const std::string& dir, const VerifyOptions& options, Verificat
     else check_shards(doc, options, c, depth);
     return;
   }
-  check_files(dir, doc["outputs"].value_unsafe(), c);
+  check_files(dir, doc, c);
   check_audit(dir, doc, c);
 }
 
@@ -373,7 +389,8 @@ Status merge_runs(const std::vector<std::string>& dirs, const std::string& out_d
     element doc;
     if (parser.parse(bytes).get(doc) != simdjson::SUCCESS) return input_error(dir + ": manifest unreadable");
     if (text_of(doc, "kind") != "run") return usage_error(dir + ": only run folders can be merged, not merged manifests");
-    element policy = doc["policy"].value_unsafe();
+    element policy;
+    if (doc["policy"].get(policy) != simdjson::SUCCESS) return input_error(dir + ": manifest without a policy");
     if (policy_sha256.empty()) {
       policy_sha256 = text_of(policy, "sha256");
       policy_name = text_of(policy, "name");
@@ -382,12 +399,12 @@ Status merge_runs(const std::vector<std::string>& dirs, const std::string& out_d
       return usage_error(dir + ": made under another policy (digest " + text_of(policy, "sha256").substr(0, 16) +
                          "…, the first shard's is " + policy_sha256.substr(0, 16) + "…): shards must share one policy");
     }
-    sum.add(counts_from(doc["counts"].value_unsafe()));
+    sum.add(counts_at(doc, "counts"));
     for (const std::string& reason : check.verdict_reasons) reasons.push_back(dir + ": " + reason);
     if (check.verdict != "pass" && check.verdict_reasons.empty()) reasons.push_back(dir + ": verdict " + check.verdict);
     shard_entries.push_back("{\"path\":" + quote(resolved) + ",\"run_id\":" + quote(text_of(doc, "run_id")) +
                             ",\"manifest_sha256\":\"" + sha256_hex(bytes) + "\",\"verdict\":" + quote(check.verdict) +
-                            ",\"counts\":" + counts_object(counts_from(doc["counts"].value_unsafe())) + "}");
+                            ",\"counts\":" + counts_object(counts_at(doc, "counts")) + "}");
   }
   std::string verdict = reasons.empty() ? "pass" : "fail";
   std::string manifest = "{\"format\":\"airlock-manifest-v1\",\"kind\":\"merged\",\"airlock_version\":" +
