@@ -558,6 +558,12 @@ TEST_CASE("airlock policy check shows the effective policy or refuses a bad one"
   auto run_bad = airlock_run({kSample, "-o", dir / "run", "--policy", dir / "bad.yaml"});
   CHECK(run_bad.exit_code == 2);
   CHECK_FALSE(test::exists(dir / "run"));
+
+  // An entity no pack of the policy can find: a typo that would do nothing.
+  test::write_file(dir / "typo.yaml", "policy: typo\nrules: [pii]\nreject:\n  entities: [PRIVATE_KEY]\n");
+  auto typo = run_airlock({"policy", "check", dir / "typo.yaml"});
+  CHECK(typo.exit_code == 2);
+  CHECK_THAT(typo.err, Catch::Contains("typo.yaml:4: 'PRIVATE_KEY' names no entity of the policy's rule packs (pii"));
 }
 
 TEST_CASE("airlock redact filters standard input to standard output, rejects to an encrypted file", "[cli][policy]") {

@@ -1,5 +1,6 @@
 #include "cli/policy_loading.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -24,6 +25,21 @@ std::string policy_digest(const policy::Policy& policy, const std::vector<detect
   return digest.hex_digest();
 }
 
+// An entity the policy names that none of its packs can find is a typo or
+// a missing pack: either way the policy would silently do nothing about it.
+Status check_entity_mentions(const policy::Policy& policy, const detect::Scanner& scanner) {
+  for (const auto& [pattern, where] : policy.entity_mentions) {
+    bool found = std::any_of(scanner.rules().begin(), scanner.rules().end(),
+                             [&](const detect::Rule& rule) { return policy::entity_matches(pattern, rule.entity); });
+    if (found) continue;
+    std::string packs;
+    for (const detect::RulePack& pack : scanner.packs()) packs += (packs.empty() ? "" : ", ") + pack.name;
+    return usage_error(where + ": '" + pattern + "' names no entity of the policy's rule packs (" + packs +
+                       "; `airlock rules list` shows them)");
+  }
+  return ok_status();
+}
+
 }  // namespace
 
 Result<LoadedPolicy> load_policy_and_rules(const std::string& path) {
@@ -40,6 +56,7 @@ Result<LoadedPolicy> load_policy_and_rules(const std::string& path) {
   Result<std::unique_ptr<detect::Scanner>> scanner = detect::Scanner::create(std::move(packs.value()), options);
   if (!scanner.ok()) return scanner.error();
   loaded.scanner = std::move(scanner.value());
+  if (Status s = check_entity_mentions(loaded.policy, *loaded.scanner); !s.ok()) return s.error();
   loaded.sha256 = policy_digest(loaded.policy, loaded.scanner->packs());
   return loaded;
 }

@@ -90,6 +90,7 @@ class PolicyReader : public config::YamlReader {
           Result<double> max = number(entry.second, "", "max_findings." + entry.first.Scalar(), 0, 1e15);
           if (!max.ok()) return max.error();
           policy.gate_max_findings.emplace_back(entry.first.Scalar(), static_cast<uint64_t>(max.value()));
+          mention(entry.first, entry.first.Scalar(), policy);
         }
       }
       if (gate["max_quarantine_rate"]) {
@@ -161,6 +162,13 @@ class PolicyReader : public config::YamlReader {
                         " (redact, mask, pseudonymize, surrogate, hash, generalize, reject or flag)");
   }
 
+  void mention(const YAML::Node& node, const std::string& pattern, Policy& policy) const {
+    policy.entity_mentions.emplace_back(pattern, file() + ":" + std::to_string(node.Mark().line + 1));
+  }
+  void mention_all(const YAML::Node& node, const std::vector<std::string>& patterns, Policy& policy) const {
+    for (const std::string& pattern : patterns) mention(node, pattern, policy);
+  }
+
   Status read_actions(const YAML::Node& node, Policy& policy) const {
     if (!node.IsMap()) return error_at(node, "", "'actions' must map entities to actions");
     for (const auto& entry : node) {
@@ -172,6 +180,7 @@ class PolicyReader : public config::YamlReader {
       if (!valid) return error_at(entry.first, "", "'" + pattern + "' is not an entity name or pattern (A-Z, 0-9, _, *)");
       Result<Action> parsed = action(entry.second, pattern);
       if (!parsed.ok()) return parsed.error();
+      mention(entry.first, pattern, policy);
       auto same = std::find_if(policy.actions.begin(), policy.actions.end(),
                                [&](const EntityAction& a) { return a.pattern == pattern; });
       if (same != policy.actions.end()) {
@@ -192,6 +201,7 @@ class PolicyReader : public config::YamlReader {
       Result<std::vector<std::string>> entities = strings(node["entities"], "", "entities");
       if (!entities.ok()) return entities.error();
       policy.reject_entities = entities.value();
+      mention_all(node["entities"], entities.value(), policy);
     }
     if (node["roles"]) {
       const YAML::Node& roles = node["roles"];
@@ -201,6 +211,7 @@ class PolicyReader : public config::YamlReader {
         Result<std::vector<std::string>> entities = strings(entry.second, "", "roles." + entry.first.Scalar());
         if (!entities.ok()) return entities.error();
         policy.reject_in_roles.emplace_back(entry.first.Scalar(), entities.value());
+        mention_all(entry.second, entities.value(), policy);
       }
     }
     if (node["severity_at_least"]) {

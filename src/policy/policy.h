@@ -82,6 +82,10 @@ struct Policy {
   // were made in the run, whatever was done about them.
   std::vector<std::pair<std::string, uint64_t>> gate_max_findings;
   std::vector<std::string> recipients;  // age1… recipients for the outputs
+  // Every entity name or pattern the policy (and what it extends) names,
+  // with "file:line", so that a loader knowing the rule packs can refuse
+  // one that names no entity of them (a typo would otherwise do nothing).
+  std::vector<std::pair<std::string, std::string>> entity_mentions;
 
   // The action for `entity`: an exact pattern first, then the wildcard
   // pattern with the most literal characters (ties: the one listed first),
