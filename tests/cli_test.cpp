@@ -735,3 +735,63 @@ TEST_CASE("airlock validate says whether the fine-tuning service would accept a 
                              Catch::Contains(R"("not_object":{"count":1,"first_lines":[6]})"));
   CHECK(run_airlock({"validate", dir / "missing.jsonl"}).exit_code == 3);
 }
+
+TEST_CASE("inference-redact: reversible pseudonyms go out, airlock restore puts the values back", "[cli][policy]") {
+  TempDir dir;
+  std::string policy = kPolicies + "/inference-redact.yaml";
+  auto redacted = run_airlock({"redact", "-p", policy, "--vault", dir / "vault.age", "--quarantine", dir / "q.age", "-r",
+                               test_key().recipient, "-q"},
+                              sensitive_chat(3));
+  REQUIRE(redacted.exit_code == 0);
+  auto lines = test::split_lines(redacted.out);
+  REQUIRE(lines.size() == 7);  // nothing rejected, the private key line included
+  CHECK(redacted.out.find("jane.doe@example.org") == std::string::npos);
+  CHECK(redacted.out.find("ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789") == std::string::npos);
+  size_t at = lines[0].find("<EMAIL_ADDRESS_");
+  REQUIRE(at != std::string::npos);
+  std::string token = lines[0].substr(at, lines[0].find('>', at) + 1 - at);
+  CHECK(token.size() == std::string("<EMAIL_ADDRESS_>").size() + 12);
+  CHECK_THAT(lines[2], Catch::Contains(token));  // the same value, the same placeholder
+  // The vault is encrypted: the values are not in it as plaintext.
+  CHECK(test::read_file(dir / "vault.age").find("jane.doe") == std::string::npos);
+
+  // An answer that quotes the placeholder, as JSON (once with JSON escapes) and as text.
+  std::string escaped = "\\u003c" + token.substr(1, token.size() - 2) + "\\u003e";
+  std::string answers = R"({"answer":"I wrote to )" + token + R"( and to )" + escaped + R"("})" "\n" +
+                        "plain " + token + " and <UNKNOWN_TOKEN_0123> stay\n";
+  auto restored = run_airlock({"restore", "--vault", dir / "vault.age", "-i", test_key().identity}, answers);
+  REQUIRE(restored.exit_code == 0);
+  CHECK(restored.out == "{\"answer\":\"I wrote to jane.doe@example.org and to jane.doe@example.org\"}\n"
+                        "plain jane.doe@example.org and <UNKNOWN_TOKEN_0123> stay\n");
+  CHECK_THAT(restored.err, Catch::Contains("3 pseudonyms restored") && Catch::Contains("1 not in the vault"));
+
+  // Without a vault there is nothing to restore from: refused up front.
+  auto no_vault = run_airlock({"redact", "-p", policy, "--quarantine", dir / "q2.age", "-r", test_key().recipient},
+                              sensitive_chat(1));
+  CHECK(no_vault.exit_code == 2);
+  CHECK_THAT(no_vault.err, Catch::Contains("--vault FILE"));
+  // A wrong identity cannot open the vault.
+  TempDir other;
+  REQUIRE(run_airlock({"keygen", "-o", other / "k.txt"}).exit_code == 0);
+  auto wrong = run_airlock({"restore", "--vault", dir / "vault.age", "-i", other / "k.txt"}, answers);
+  CHECK(wrong.exit_code != 0);
+  CHECK(wrong.out.empty());
+}
+
+TEST_CASE("a reversible run keeps its vault, encrypted and listed in the manifest", "[cli][policy]") {
+  TempDir dir;
+  test::write_file(dir / "in.jsonl", sensitive_chat(2));
+  auto run = airlock_run({dir / "in.jsonl", "-o", dir / "run", "--policy", kPolicies + "/inference-redact.yaml", "-q"});
+  REQUIRE(run.exit_code == 0);
+  std::string vault = read_output(dir / "run/vault.jsonl.age");
+  CHECK_THAT(vault, Catch::Contains("\"value\":\"jane.doe@example.org\""));
+  CHECK_THAT(test::read_file(dir / "run/manifest.json"), Catch::Contains("\"path\":\"vault.jsonl.age\""));
+  CHECK(run_airlock({"audit", "verify", dir / "run", "--allow-unsigned"}).exit_code == 0);
+
+  // Per-record numbering cannot be reversed across records: refused.
+  test::write_file(dir / "numbered.yaml", "policy: n\nrules: [pii]\nreversible: true\nactions:\n"
+                                          "  EMAIL_ADDRESS: {action: pseudonymize, numbering: record}\n");
+  auto numbered = run_airlock({"policy", "check", dir / "numbered.yaml"});
+  CHECK(numbered.exit_code == 2);
+  CHECK_THAT(numbered.err, Catch::Contains("numbered.yaml:3: a reversible policy needs keyed pseudonyms"));
+}

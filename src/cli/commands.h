@@ -17,6 +17,7 @@ int eval_command(const std::vector<std::string>& args);
 int validate_command(const std::vector<std::string>& args);
 int keygen_command(const std::vector<std::string>& args);
 int audit_command(const std::vector<std::string>& args);
+int restore_command(const std::vector<std::string>& args);
 int seal_command(const std::vector<std::string>& args);
 int open_command(const std::vector<std::string>& args);
 

@@ -22,6 +22,7 @@ Commands:
   run       check inputs and write clean output, quarantine, audit log,
             signed manifest and reports
   redact    the policy as a filter: standard input to standard output
+  restore   put the values of reversible pseudonyms back (inference answers)
   scan      write findings (personal data, secrets, …) without changing anything
   rules     list the rule packs, or test every rule against its examples
   eval      precision and recall of findings against a labelled set
@@ -82,6 +83,7 @@ int main(int argc, char** argv) {
   if (command == "validate") return airlock::cli::validate_command(args);
   if (command == "keygen") return airlock::cli::keygen_command(args);
   if (command == "audit") return airlock::cli::audit_command(args);
+  if (command == "restore") return airlock::cli::restore_command(args);
   if (command == "seal") return airlock::cli::seal_command(args);
   if (command == "open") return airlock::cli::open_command(args);
   std::cerr << "airlock: error: unknown command '" << command << "'\nTry 'airlock --help'.\n";

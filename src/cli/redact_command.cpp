@@ -10,6 +10,7 @@
 #include "cli/pipeline_options.h"
 #include "cli/policy_loading.h"
 #include "cli/run_record.h"
+#include "crypto/keyed_hash.h"
 #include "pipeline/policy_stage.h"
 
 namespace airlock::cli {
@@ -27,6 +28,16 @@ Records the policy rejects, and records that are not well-formed, go to the
 quarantine FILE, always encrypted (age v1) to the recipients; nothing is
 dropped silently. A report goes to standard error.
 
+With a reversible policy (policies/inference-redact.yaml), each value is
+replaced by a keyed pseudonym and the pairs are written, encrypted, to the
+--vault FILE; `airlock restore --vault FILE` puts the values back into the
+answers that come back:
+
+  airlock redact -p policies/inference-redact.yaml --vault v.age \
+      --quarantine q.age -r age1... < prompts.jsonl > safe.jsonl
+  ... send safe.jsonl, receive answers.jsonl ...
+  airlock restore --vault v.age -i key.txt answers.jsonl > answers-restored.jsonl
+
 Options:
   --quarantine FILE       where rejected records go (required), encrypted
   -r, --recipient R       encrypt the quarantine to R (age1...); repeatable
@@ -34,7 +45,10 @@ Options:
   -p, --policy FILE       the policy (default: policies/fine-tune-upload.yaml)
   --pseudonym-key FILE    the key of the policy's pseudonyms and hashes (or
                           $AIRLOCK_PSEUDONYM_KEY_FILE); required when it uses them
-  --force                 replace an existing quarantine FILE
+  --vault FILE            with a reversible policy: where the pseudonyms and
+                          their values go, encrypted (required then); without
+                          --pseudonym-key the key is made for this run only
+  --force                 replace an existing quarantine or vault FILE
   --fields, -j, --max-line-bytes   as for airlock run
   -q, --quiet             no report on standard error
   -h, --help              this text
@@ -52,6 +66,7 @@ int redact_command(const std::vector<std::string>& args) {
                              {"--recipients-file", "-R", true},
                              {"--policy", "-p", true},
                              {"--pseudonym-key", "", true},
+                             {"--vault", "", true},
                              {"--force", "", false},
                              {"--quiet", "-q", false},
                              {"--help", "-h", false}});
@@ -91,6 +106,26 @@ int redact_command(const std::vector<std::string>& args) {
 
   Result<crypto::SecretBytes> key = read_pseudonym_key(a.value("--pseudonym-key"));
   if (!key.ok()) return report_error(key.error());
+  // A reversible policy keeps its pseudonyms in the vault: a key of its own
+  // is enough when none is given (pseudonyms then differ between runs).
+  std::unique_ptr<Output> vault_file;
+  std::unique_ptr<crypto::EncryptingSink> vault;
+  if (loaded->policy.reversible) {
+    std::string vault_path = a.value("--vault");
+    if (vault_path.empty()) {
+      return report_usage_error("redact", usage_error("the policy is reversible: give --vault FILE for the pseudonyms "
+                                                      "and their values (encrypted), or nothing could be restored"));
+    }
+    if (Status s = check_not_an_input(vault_path, inputs->infos); !s.ok()) return report_error(s.error());
+    Result<std::unique_ptr<Output>> opened = Output::open(vault_path, a.has("--force"), nullptr);
+    if (!opened.ok()) return report_error(opened.error());
+    vault_file = std::move(opened.value());
+    Result<std::unique_ptr<crypto::EncryptingSink>> sink = crypto::EncryptingSink::create(recipients.value(), vault_file->sink());
+    if (!sink.ok()) return report_error(sink.error());
+    vault = std::move(sink.value());
+    if (key->empty()) key = crypto::new_keyed_hash_key();
+    if (!key.ok()) return report_error(key.error());
+  }
   if (loaded->policy.needs_key() && key->empty()) {
     return report_usage_error("redact", usage_error("the policy pseudonymizes or hashes: give its key with "
                                                     "--pseudonym-key FILE (or $AIRLOCK_PSEUDONYM_KEY_FILE)"));
@@ -101,10 +136,12 @@ int redact_command(const std::vector<std::string>& args) {
   if (!a.has("--quiet")) options.notice = [](const std::string& text) { std::cerr << "airlock: " << text << "\n"; };
   options.verify_output = stage != nullptr;
   Result<pipeline::Summary> summary =
-      pipeline::run(options, std::move(inputs.value()), stages, {clean.get(), quarantine.value().get()});
+      pipeline::run(options, std::move(inputs.value()), stages, {clean.get(), quarantine.value().get(), nullptr, vault.get()});
   if (!summary.ok()) return report_error(summary.error());
   Status finished = quarantine.value()->finish();
   if (finished.ok()) finished = quarantine_file.value()->commit();
+  if (finished.ok() && vault) finished = vault->finish();
+  if (finished.ok() && vault) finished = vault_file->commit();
   if (!finished.ok()) return report_error(finished.error());
   audit::RunFacts facts = run_facts(new_run_identity(), summary.value(), loaded.value(), stage.get(), "summary");
   apply_gate(loaded->policy, facts, summary.value());

@@ -38,6 +38,9 @@ and writes a run directory:
   DIR/summary.json          counts per input that reconcile:
                             records = clean + quarantined
   DIR/audit-key.age         the key of the audit's record digests, encrypted
+  DIR/vault.jsonl.age       with a reversible policy (inference-redact): each
+                            pseudonym and its value, encrypted, for
+                            `airlock restore`
 
 Outputs are encrypted in the age v1 format (any age tool, or airlock open,
 decrypts them) to the recipients given with -r / -R. A run without a
@@ -62,7 +65,7 @@ Options:
   -o, --out DIR           run directory to create or fill (required)
   -p, --policy FILE       the policy (see docs/policies.md; shipped ones in
                           policies/: fine-tune-upload, gdpr-pseudonymize,
-                          pci-dss, secrets-only, format-check)
+                          pci-dss, secrets-only, inference-redact, format-check)
   -r, --recipient R       encrypt the outputs to the age recipient R (age1...);
                           repeatable
   -R, --recipients-file F encrypt to every recipient in F (one a line, # comments);
@@ -253,6 +256,9 @@ int run_command(const std::vector<std::string>& args) {
   if (!stored_audit_key.ok()) return report_error(stored_audit_key.error());
   if (run.audit_level == "records") run.options.audit_digester = digester->get();
 
+  if (policy.reversible) {
+    if (Status s = dir.value()->open_vault(); !s.ok()) return report_error(s.error());
+  }
   std::unique_ptr<pipeline::PolicyStage> policy_stage = make_policy_stage(loaded.value(), &key.value());
   std::vector<const pipeline::Stage*> stages;
   if (policy_stage) stages.push_back(policy_stage.get());

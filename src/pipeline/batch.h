@@ -69,6 +69,7 @@ struct Batch {
   std::string clean;
   std::string quarantine;
   std::string log;
+  std::string vault;
   std::optional<Error> error;  // a stage failed: the run stops
   Counts counts;
   std::vector<StageSummary> stage_counts;  // decode first, then each stage
@@ -83,6 +84,7 @@ struct Batch {
     clean.clear();
     quarantine.clear();
     log.clear();
+    vault.clear();
     error.reset();
     counts = Counts();
     stage_counts.clear();

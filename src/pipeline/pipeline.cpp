@@ -178,6 +178,7 @@ class Run {
     Status status = sinks_.clean->write(batch.clean);
     if (status.ok()) status = sinks_.quarantine->write(batch.quarantine);
     if (status.ok() && sinks_.log) status = sinks_.log->write(batch.log);
+    if (status.ok() && sinks_.vault) status = sinks_.vault->write(batch.vault);
     if (!status.ok()) return status;
     summary_.clean_bytes += batch.clean.size();
     summary_.quarantine_bytes += batch.quarantine.size();

@@ -38,6 +38,9 @@ struct Record {
   // Lines a stage writes about the record (findings, audit entries): they
   // reach Sinks::log in input order, whatever the thread count.
   std::string* log = nullptr;
+  // Reversible replacements, one JSON object a line {"token":…,"value":…}:
+  // they reach Sinks::vault (encrypted) in input order.
+  std::string* vault = nullptr;
   // What stages found and did, by entity and rule name, for the audit trail.
   std::vector<audit::Noted>* noted = nullptr;
   // Findings the verification pass saw in the record's output (see
@@ -154,7 +157,8 @@ struct Summary {
 struct Sinks {
   io::ByteSink* clean = nullptr;
   io::ByteSink* quarantine = nullptr;
-  io::ByteSink* log = nullptr;  // optional: what stages append to Record::log
+  io::ByteSink* log = nullptr;    // optional: what stages append to Record::log
+  io::ByteSink* vault = nullptr;  // optional: what stages append to Record::vault
 };
 
 // Opened inputs, ready to run: all files are opened before any output is
@@ -199,6 +203,7 @@ class RunDirectory {
   static constexpr const char* kQuarantineEncrypted = "quarantine.jsonl.age";
   static constexpr const char* kSummary = "summary.json";
   static constexpr const char* kPseudonymKey = "pseudonym-key.age";
+  static constexpr const char* kVault = "vault.jsonl.age";
 
   static Result<std::unique_ptr<RunDirectory>> create(const std::string& path, bool force,
                                                       const std::vector<io::InputInfo>& inputs,
@@ -208,6 +213,8 @@ class RunDirectory {
   // published) for the audit's per-record entries.
   Sinks sinks();
   io::ScratchFile& scratch() { return *scratch_; }
+  // Adds the encrypted vault of a reversible policy (Sinks::vault).
+  Status open_vault();
   // Adds a small file, encrypted to the run's recipients like the outputs
   // (a generated key).
   Status add_encrypted_file(const char* name, std::string_view content);
@@ -242,6 +249,7 @@ class RunDirectory {
   std::vector<crypto::Recipient> recipients_;
   Entry clean_;
   Entry quarantine_;
+  Entry vault_;  // file null unless open_vault()
   std::string clean_name_;
   std::unique_ptr<io::ScratchFile> scratch_;
   std::vector<std::pair<std::string, Entry>> extra_;  // encrypted keys, then plaintext files

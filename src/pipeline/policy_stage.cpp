@@ -26,6 +26,16 @@ std::string field_pattern(std::string_view pointer) {
   return out.empty() ? "(the line)" : out;
 }
 
+// {"token":"<EMAIL_ADDRESS_…>","value":"…"} — the vault holds the values,
+// so it is only ever written encrypted.
+void append_vault_entry(std::string_view token, std::string_view value, std::string& out) {
+  out += "{\"token\":";
+  record::append_json_string_lossless(out, token);
+  out += ",\"value\":";
+  record::append_json_string_lossless(out, value);
+  out += "}\n";
+}
+
 std::string percent(double fraction) {
   char buffer[16];
   std::snprintf(buffer, sizeof buffer, "%.0f%%", fraction * 100);
@@ -98,6 +108,8 @@ Status PolicyStage::process(Record& record) const {
 
   thread_local policy::RecordNumbers numbers;  // per-record pseudonym numbering
   numbers.clear();
+  thread_local std::string vault;  // this record's reversible tokens, kept if it passes
+  vault.clear();
   const policy::Keying keying{key_, &numbers};
   size_t replaced_bytes = 0;
   for (size_t h = 0; h < hits.size();) {
@@ -119,6 +131,9 @@ Status PolicyStage::process(Record& record) const {
       inserted.emplace_back(static_cast<uint32_t>(replacement.size()),
                             static_cast<uint32_t>(replacement.size() + transformed->size()));
       replacement += transformed.value();
+      if (policy_.reversible && action.kind == policy::ActionKind::kPseudonymize) {
+        append_vault_entry(transformed.value(), value, vault);
+      }
       copied_to = f.byte_end;
       replaced_bytes += value.size();
       changed = true;
@@ -140,6 +155,7 @@ Status PolicyStage::process(Record& record) const {
     count(hit.finding.rule, rule_actions_[hit.finding.rule].kind);
     if (record.noted) note(hit, rule_actions_[hit.finding.rule].kind);
   }
+  if (record.vault) record.vault->append(vault);
   return ok_status();
 }
 

@@ -82,6 +82,7 @@ class BatchProcessor {
     record.line = bytes;
     record.fields = &fields;
     record.log = &batch_.log;
+    record.vault = &batch_.vault;
     thread_local std::vector<audit::Noted> noted;
     noted.clear();
     record.noted = &noted;

@@ -17,7 +17,7 @@ constexpr const char* kAllOutputs[] = {RunDirectory::kClean,         RunDirector
                                        RunDirectory::kPseudonymKey,  audit::kAuditKeyFile,
                                        audit::kAuditFile,            audit::kManifestFile,
                                        audit::kSignatureFile,        audit::kReportJson,
-                                       audit::kReportHtml};
+                                       audit::kReportHtml,           RunDirectory::kVault};
 
 Status make_directory(const std::string& path) {
   struct stat st {};
@@ -123,7 +123,14 @@ Status RunDirectory::finish_entry(Entry& entry, const std::string& name) {
 
 Sinks RunDirectory::sinks() {
   io::ByteSink* clean = clean_.plaintext ? static_cast<io::ByteSink*>(clean_.plaintext.get()) : clean_.stored.get();
-  return {clean, quarantine_.plaintext.get(), scratch_.get()};
+  return {clean, quarantine_.plaintext.get(), scratch_.get(), vault_.plaintext.get()};
+}
+
+Status RunDirectory::open_vault() {
+  Result<Entry> vault = open_entry(kVault, true, 0600);
+  if (!vault.ok()) return vault.error();
+  vault_ = std::move(vault.value());
+  return ok_status();
 }
 
 OutputFile RunDirectory::clean_file() const { return {clean_name_, clean_.encrypted != nullptr}; }
@@ -141,6 +148,7 @@ Status RunDirectory::add_encrypted_file(const char* name, std::string_view conte
 Status RunDirectory::finish_outputs() {
   Status s = finish_entry(clean_, clean_name_);
   if (s.ok()) s = finish_entry(quarantine_, kQuarantineEncrypted);
+  if (s.ok() && vault_.file) s = finish_entry(vault_, kVault);
   for (auto& [name, entry] : extra_) {
     if (s.ok()) s = finish_entry(entry, name);
   }
@@ -164,8 +172,8 @@ Result<audit::FileFacts> RunDirectory::add_file(const char* name, std::string_vi
 
 Status RunDirectory::publish() {
   Status s = finish_outputs();
-  for (io::AtomicFile* file : {clean_.file.get(), quarantine_.file.get()}) {
-    if (s.ok()) s = file->commit();
+  for (io::AtomicFile* file : {clean_.file.get(), quarantine_.file.get(), vault_.file.get()}) {
+    if (s.ok() && file) s = file->commit();
   }
   for (auto& [name, entry] : extra_) {
     if (s.ok()) s = entry.file->commit();
@@ -174,7 +182,8 @@ Status RunDirectory::publish() {
   // A forced run replaces an earlier one entirely: no file of the earlier
   // run (a clean output of the other kind, a signature) may stay beside it.
   for (const char* name : kAllOutputs) {
-    bool written = name == clean_name_ || std::string_view(name) == kQuarantineEncrypted;
+    bool written = name == clean_name_ || std::string_view(name) == kQuarantineEncrypted ||
+                   (vault_.file && std::string_view(name) == kVault);
     for (const auto& extra : extra_) written |= extra.first == name;
     if (!written) ::unlinkat(AT_FDCWD, (path_ + "/" + name).c_str(), 0);
   }

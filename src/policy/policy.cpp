@@ -42,7 +42,7 @@ class PolicyReader : public config::YamlReader {
     if (!root.IsMap()) return error_at(root, "", "a policy is a mapping (see docs/policies.md)");
     Status keys = check_keys(root, "",
                              {"policy", "version", "description", "extends", "rules", "fields", "min_score",
-                              "placeholder", "actions", "reject", "gate", "recipients"},
+                              "placeholder", "actions", "reject", "gate", "recipients", "reversible"},
                              "the policy");
     if (!keys.ok()) return keys;
     for (auto [key, target] : {std::pair{"policy", &policy.name}, std::pair{"version", &policy.version},
@@ -97,6 +97,23 @@ class PolicyReader : public config::YamlReader {
         Result<double> rate = number(gate["max_quarantine_rate"], "", "max_quarantine_rate", 0, 1);
         if (!rate.ok()) return rate.error();
         policy.max_quarantine_rate = rate.value();
+      }
+    }
+    if (root["reversible"]) {
+      const YAML::Node& node = root["reversible"];
+      if (!node.IsScalar() || (node.Scalar() != "true" && node.Scalar() != "false")) {
+        return error_at(node, "", "'reversible' must be true or false");
+      }
+      policy.reversible = node.Scalar() == "true";
+    }
+    if (policy.reversible) {
+      // Only a keyed pseudonym names its value in every record alike, so
+      // that `airlock restore` can put the value back wherever it appears.
+      for (const EntityAction& a : policy.actions) {
+        if (a.action.kind == ActionKind::kPseudonymize && a.action.per_record_numbers) {
+          return error_at(root["reversible"] ? root["reversible"] : root, "",
+                          "a reversible policy needs keyed pseudonyms: '" + a.pattern + "' is numbered per record");
+        }
       }
     }
     if (root["recipients"]) {
@@ -405,6 +422,7 @@ std::string effective_yaml(const Policy& policy) {
   if (policy.reject_severity) out += "  severity_at_least: " + std::to_string(policy.reject_severity) + "\n";
   out += "  max_findings: " + std::to_string(policy.max_findings) +
          "\n  max_redacted_fraction: " + format_number(policy.max_redacted_fraction) + "\n";
+  if (policy.reversible) out += "reversible: true\n";
   out += "gate:\n  max_quarantine_rate: " + format_number(policy.max_quarantine_rate) + "\n";
   if (!policy.gate_max_findings.empty()) {
     out += "  max_findings:\n";

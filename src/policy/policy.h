@@ -82,6 +82,9 @@ struct Policy {
   // were made in the run, whatever was done about them.
   std::vector<std::pair<std::string, uint64_t>> gate_max_findings;
   std::vector<std::string> recipients;  // age1… recipients for the outputs
+  // Pseudonyms are kept with their values in an encrypted vault, so that
+  // `airlock restore` can put the values back (prompts to an inference API).
+  bool reversible = false;
   // Every entity name or pattern the policy (and what it extends) names,
   // with "file:line", so that a loader knowing the rule packs can refuse
   // one that names no entity of them (a typo would otherwise do nothing).
