@@ -795,3 +795,22 @@ TEST_CASE("a reversible run keeps its vault, encrypted and listed in the manifes
   CHECK(numbered.exit_code == 2);
   CHECK_THAT(numbered.err, Catch::Contains("numbered.yaml:3: a reversible policy needs keyed pseudonyms"));
 }
+
+TEST_CASE("the drop action removes the message that holds the value, and the record stays valid", "[cli][policy]") {
+  TempDir dir;
+  test::write_file(dir / "drop.yaml", "policy: drop-tokens\nrules: [pii, secrets]\nactions:\n  \"*\": redact\n"
+                                      "  GITHUB_TOKEN: drop\n");
+  test::write_file(dir / "in.jsonl", sensitive_chat(2));
+  auto run = airlock_run({dir / "in.jsonl", "-o", dir / "run", "--policy", dir / "drop.yaml", "-q"});
+  REQUIRE(run.exit_code == 0);
+  auto clean = test::split_lines(read_output(dir / "run/clean.jsonl.age"));
+  REQUIRE(clean.size() == 5);  // the private key line is redacted, not rejected, by this policy
+  // The assistant message that quoted the token is gone; the user's stays, redacted.
+  CHECK(clean[0] == R"({"messages":[{"role":"user","content":"Please mail the signed contract to [EMAIL_ADDRESS] or call )"
+                    R"(\"me\" tomorrow morning; the renewal goes on card [CREDIT_CARD], is that ok with the billing team?"}]})");
+  simdjson::dom::parser parser;
+  simdjson::dom::element report = parser.load(dir / "run/report.json");
+  CHECK(uint64_t(report["entities"]["GITHUB_TOKEN"]["actions"]["drop"]) == 2);
+  CHECK(uint64_t(report["verification"]["findings"]) == 0);
+  CHECK_THAT(test::read_file(dir / "run/audit.jsonl"), Catch::Contains("\"actions\":{\"drop\":1,\"redact\":2}"));
+}

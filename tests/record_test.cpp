@@ -2,6 +2,8 @@
 #include "record/finetune.h"
 #include "record/record.h"
 
+#include <simdjson.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 
@@ -222,6 +224,56 @@ TEST_CASE("splicing a text line keeps it one line", "[record]") {
   std::string out;
   record::splice("call me at 555\r", false, d.fields, out);
   CHECK(out == "x y\r");
+}
+
+// Marks the fields whose text contains `marker` dropped, splices, and
+// checks the result is valid JSON.
+std::string drop_fields_with(const std::string& line, const std::string& marker, const std::string& fields = "chat") {
+  Decoded d = decode(line, fields);
+  REQUIRE(d.ok);
+  for (size_t i = 0; i < d.fields.size(); ++i) {
+    if (d.texts[i].find(marker) == std::string::npos) continue;
+    d.fields[i].replaced = true;
+    d.fields[i].dropped = true;
+  }
+  std::string out;
+  record::splice(std::string_view(d.line.data(), line.size()), true, d.fields, out);
+  simdjson::dom::parser parser;
+  simdjson::dom::element parsed;
+  INFO(out);
+  CHECK(parser.parse(out).get(parsed) == simdjson::SUCCESS);
+  return out;
+}
+
+TEST_CASE("dropping removes the message holding a string, or its member, and keeps valid JSON", "[record]") {
+  // The first, a middle and the last message; the commas follow.
+  CHECK(drop_fields_with(R"({"messages":[{"role":"user","content":"X"},{"role":"assistant","content":"b"}]})", "X") ==
+        R"({"messages":[{"role":"assistant","content":"b"}]})");
+  CHECK(drop_fields_with(R"({"messages":[{"content":"a"}, {"content":"X"} ,{"content":"c"}]})", "X") ==
+        R"({"messages":[{"content":"a"} ,{"content":"c"}]})");
+  CHECK(drop_fields_with(R"({"messages":[{"content":"a"},{"content":"X"}],"n":1})", "X") ==
+        R"({"messages":[{"content":"a"}],"n":1})");
+  CHECK(drop_fields_with(R"({"messages":[{"content":"X"}]})", "X") == R"({"messages":[]})");
+  // Two strings of one message, and content parts: the message goes once.
+  CHECK(drop_fields_with(R"({"messages":[{"content":[{"type":"text","text":"X1"},{"type":"text","text":"X2"}]},)"
+                         R"({"content":"keep"}]})",
+                         "X") == R"({"messages":[{"content":"keep"}]})");
+  // Outside a messages array: the member itself, whichever its place.
+  CHECK(drop_fields_with(R"({"prompt":"X","completion":"c"})", "X", "all") == R"({"completion":"c"})");
+  CHECK(drop_fields_with(R"({"a":1, "prompt" : "X" })", "X", "all") == R"({"a":1 })");
+  CHECK(drop_fields_with(R"({"prompt":"X"})", "X", "all") == R"({})");
+  CHECK(drop_fields_with(R"({"list":["ok","X \"q\" ]}",{"k":"v"}],"k\"e,y":"v"})", "X", "all") ==
+        R"({"list":["ok",{"k":"v"}],"k\"e,y":"v"})");
+  // A replaced string elsewhere is still written; one inside a dropped message is not.
+  Decoded d = decode(R"({"messages":[{"content":"edit me"},{"content":"X","name":"n"}]})");
+  REQUIRE(d.ok);
+  d.fields[0].replaced = true;
+  d.fields[0].replacement = "edited";
+  d.fields[1].replaced = true;
+  d.fields[1].dropped = true;
+  std::string out;
+  record::splice(std::string_view(d.line.data(), d.line.size() - record::kReadPadding), true, d.fields, out);
+  CHECK(out == R"({"messages":[{"content":"edited"}]})");
 }
 
 TEST_CASE("JSON string writing: escapes, and lossless invalid bytes", "[record]") {

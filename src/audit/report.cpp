@@ -16,7 +16,7 @@ using internal::quote;
 
 namespace {
 
-constexpr const char* kActionOrder[] = {"redact", "mask", "pseudonymize", "surrogate", "hash", "generalize", "flag",
+constexpr const char* kActionOrder[] = {"redact", "mask", "pseudonymize", "surrogate", "hash", "generalize", "drop", "flag",
                                         "reject"};
 
 double rate(uint64_t part, uint64_t whole) { return whole ? static_cast<double>(part) / static_cast<double>(whole) : 0; }

@@ -123,6 +123,11 @@ Status PolicyStage::process(Record& record) const {
       const detect::Finding& f = hits[h].finding;
       const policy::Action& action = rule_actions_[f.rule];
       if (action.kind == policy::ActionKind::kFlag) continue;
+      if (action.kind == policy::ActionKind::kDrop) {
+        field.dropped = true;  // the whole message goes: nothing to write in it
+        changed = true;
+        continue;
+      }
       const std::string& entity = scanner_.rules()[f.rule].entity;
       std::string_view value = field.text.substr(f.byte_start, f.byte_end - f.byte_start);
       replacement.append(field.text.substr(copied_to, f.byte_start - copied_to));

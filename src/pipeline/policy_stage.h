@@ -34,7 +34,7 @@ class PolicyStage final : public Stage {
   void add_facts(audit::RunFacts& facts) const;
 
  private:
-  static constexpr size_t kKinds = 8;  // policy::ActionKind values
+  static constexpr size_t kKinds = 9;  // policy::ActionKind values
   struct Hit {
     size_t field;
     detect::Finding finding;

@@ -1,5 +1,7 @@
 // The per-batch work of a worker thread: decode, stages, splice, and the
 // clean and quarantine bytes of the batch.
+#include <algorithm>
+
 #include "pipeline/batch.h"
 
 namespace airlock::pipeline {
@@ -128,24 +130,53 @@ class BatchProcessor {
     padded.assign(batch_.clean, output_start, std::string::npos);
     size_t length = padded.size();
     padded.append(record::kReadPadding, ' ');
+    std::vector<record::TextField>* original = record.fields;
+    std::vector<record::TextField>& expected = fields_left_after_drops(record);
     record::Problem problem;
-    if (!decoder.decode(std::string_view(padded.data(), length), *batch_.selector, output_fields, problem,
-                        record::Decoder::Mode::kFields) ||
-        output_fields.size() != record.fields->size()) {
+    bool decoded = decoder.decode(std::string_view(padded.data(), length), *batch_.selector, output_fields, problem,
+                                  record::Decoder::Mode::kFields);
+    // A record whose every selected field was dropped has none left to find.
+    if (!decoded && expected.empty() && problem.reason == record::Reason::kMissingField) {
+      decoded = true;
+      output_fields.clear();
+    }
+    if (!decoded || output_fields.size() != expected.size()) {
       batch_.error = internal_error(*batch_.source + ":" + std::to_string(record.line_number) +
                                     ": the edited record does not decode to the same fields (a splicing bug)");
       return false;
     }
     ++batch_.rescanned;
+    record.fields = &expected;  // stages compare field i of the output with field i of these
     for (const Stage* stage : stages_) {
       Status status = stage->verify(record, output_fields);
       if (!status.ok()) {
         batch_.error = status.error();
-        return false;
+        break;
       }
     }
+    record.fields = original;
     batch_.leftover += record.leftover;
-    return true;
+    return !batch_.error;
+  }
+
+  // The record's fields that are still in its output: all of them, unless
+  // some message or member was dropped.
+  std::vector<record::TextField>& fields_left_after_drops(const Record& record) {
+    std::vector<record::TextField>& fields = *record.fields;
+    if (batch_.selector->is_text() ||
+        std::none_of(fields.begin(), fields.end(), [](const record::TextField& f) { return f.dropped; })) {
+      return fields;
+    }
+    thread_local std::vector<record::TextField> remaining;
+    remaining.clear();
+    std::vector<std::pair<size_t, size_t>> removed = record::removal_spans(record.line, fields);
+    for (const record::TextField& field : fields) {
+      bool gone = std::any_of(removed.begin(), removed.end(), [&](const std::pair<size_t, size_t>& span) {
+        return field.token_begin >= span.first && field.token_begin < span.second;
+      });
+      if (!gone) remaining.push_back(field);
+    }
+    return remaining;
   }
 
   void audit_entry(const LineRef& line, std::string_view bytes, std::string_view action,

@@ -168,7 +168,7 @@ class PolicyReader : public config::YamlReader {
     }
     for (ActionKind kind : {ActionKind::kRedact, ActionKind::kMask, ActionKind::kReject, ActionKind::kFlag,
                             ActionKind::kPseudonymize, ActionKind::kHash, ActionKind::kGeneralize,
-                            ActionKind::kSurrogate}) {
+                            ActionKind::kSurrogate, ActionKind::kDrop}) {
       if (name == action_name(kind)) {
         action.kind = kind;
         return action;
@@ -176,7 +176,7 @@ class PolicyReader : public config::YamlReader {
     }
     return error_at(node, "",
                     "unknown action '" + name + "' for " + entity +
-                        " (redact, mask, pseudonymize, surrogate, hash, generalize, reject or flag)");
+                        " (redact, mask, pseudonymize, surrogate, hash, generalize, drop, reject or flag)");
   }
 
   void mention(const YAML::Node& node, const std::string& pattern, Policy& policy) const {
@@ -325,6 +325,7 @@ std::string_view action_name(ActionKind kind) {
     case ActionKind::kHash: return "hash";
     case ActionKind::kGeneralize: return "generalize";
     case ActionKind::kSurrogate: return "surrogate";
+    case ActionKind::kDrop: return "drop";
   }
   return "redact";
 }

@@ -26,6 +26,7 @@ enum class ActionKind {
   kHash,          // keyed SHA-256 (HMAC) in hex, truncated
   kGeneralize,    // a coarser value: a date's year, an IPv4 /24, a ZIP's first three digits, an age over 89
   kSurrogate,     // a realistic fake of the same kind that cannot be real, chosen by a keyed HMAC
+  kDrop,          // remove the message holding the value (or, outside a "messages" array, the field)
 };
 std::string_view action_name(ActionKind kind);
 

@@ -1,6 +1,8 @@
 // Writing JSON string literals and splicing edited strings into a line.
 #include <simdjson.h>
 
+#include <algorithm>
+
 #include "record/record.h"
 
 namespace airlock::record {
@@ -108,18 +110,35 @@ void append_json_string_lossless(std::string& out, std::string_view bytes) {
 }
 
 void splice(std::string_view line, bool json, const std::vector<TextField>& fields, std::string& out) {
+  std::vector<std::pair<size_t, size_t>> removed;
+  if (json && std::any_of(fields.begin(), fields.end(), [](const TextField& f) { return f.dropped; })) {
+    removed = removal_spans(line, fields);
+  }
   size_t copied_to = 0;
+  size_t next_removal = 0;
   for (const TextField& field : fields) {
     if (!field.replaced) continue;
+    // Cut the removals that come before this field; skip a field inside one.
+    for (; next_removal < removed.size() && removed[next_removal].first <= field.token_begin; ++next_removal) {
+      out.append(line.data() + copied_to, removed[next_removal].first - copied_to);
+      copied_to = removed[next_removal].second;
+    }
+    if (field.token_begin < copied_to) continue;
     out.append(line.data() + copied_to, field.token_begin - copied_to);
     if (json) {
-      append_json_string(out, field.replacement);
+      append_json_string(out, field.dropped ? std::string() : field.replacement);
     } else {
       // A plain text record is one line: a line break in a replacement
-      // would split it in two.
-      for (char c : field.replacement) out += (c == '\n' || c == '\r') ? ' ' : c;
+      // would split it in two. A dropped text line is emptied.
+      if (!field.dropped) {
+        for (char c : field.replacement) out += (c == '\n' || c == '\r') ? ' ' : c;
+      }
     }
     copied_to = field.token_end;
+  }
+  for (; next_removal < removed.size(); ++next_removal) {
+    out.append(line.data() + copied_to, removed[next_removal].first - copied_to);
+    copied_to = removed[next_removal].second;
   }
   out.append(line.data() + copied_to, line.size() - copied_to);
 }

@@ -96,6 +96,10 @@ struct TextField {
   // Byte spans of `replacement` that a stage wrote (placeholders,
   // pseudonyms, surrogates): the verification pass does not judge them again.
   std::vector<std::pair<uint32_t, uint32_t>> inserted;
+  // Set by a stage (with `replaced`) to remove the string's message — the
+  // element of a "messages" array holding it — or, outside such an array,
+  // its member of the enclosing object. A text line is emptied instead.
+  bool dropped = false;
 };
 
 // Bytes that must be readable after a line passed to Decoder::decode (their
@@ -128,8 +132,14 @@ class Decoder {
 
 // Writes `line` to `out` with every replaced field's token swapped for its
 // replacement: JSON-escaped and quoted for JSON records, verbatim for text
-// lines. `fields` must be in line order (as decode() returns them).
+// lines; dropped fields' messages or members are cut out (removal_spans).
+// `fields` must be in line order (as decode() returns them).
 void splice(std::string_view line, bool json, const std::vector<TextField>& fields, std::string& out);
+
+// The byte spans of a JSON `line` that its dropped fields remove, sorted and
+// disjoint: each dropped field's message (or member) with one separating
+// comma, so what remains is valid JSON. `line` must be valid JSON.
+std::vector<std::pair<size_t, size_t>> removal_spans(std::string_view line, const std::vector<TextField>& fields);
 
 // Appends `utf8` (valid UTF-8) as a JSON string literal, quotes included.
 // Escapes '"', '\\' and control characters; everything else stays raw.
