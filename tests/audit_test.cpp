@@ -145,51 +145,39 @@ TEST_CASE("every tampering with a run is reported, with what and where", "[audit
   REQUIRE(run.verify(run.out).exit_code == 0);
   std::vector<std::string> lines = audit_lines(run.out);
   REQUIRE(lines.size() > 10);
+  // Verifies a copy of the run whose audit log is `edited`.
+  auto verify_log = [&](const std::string& name, const std::vector<std::string>& edited) {
+    std::string copy = run.copy(name);
+    write_lines(copy + "/audit.jsonl", edited);
+    auto v = run.verify(copy);
+    CHECK(v.exit_code == 1);
+    return v.out;
+  };
 
   SECTION("a changed byte in an entry") {
-    std::string copy = run.copy("changed");
     std::vector<std::string> edited = lines;
     size_t at = edited[5].find("\"line\":");
     edited[5][at + 7] = edited[5][at + 7] == '9' ? '8' : '9';
-    write_lines(copy + "/audit.jsonl", edited);
-    auto v = run.verify(copy);
-    CHECK(v.exit_code == 1);
-    CHECK_THAT(v.out, Catch::Contains("audit.jsonl line 7: does not follow line 6"));
+    CHECK_THAT(verify_log("changed", edited), Catch::Contains("audit.jsonl line 7: does not follow line 6"));
   }
   SECTION("an entry deleted") {
-    std::string copy = run.copy("deleted");
     std::vector<std::string> edited = lines;
     edited.erase(edited.begin() + 4);
-    write_lines(copy + "/audit.jsonl", edited);
-    auto v = run.verify(copy);
-    CHECK(v.exit_code == 1);
-    CHECK_THAT(v.out, Catch::Contains("audit.jsonl line 5: seq 5 where 4 was expected"));
+    CHECK_THAT(verify_log("deleted", edited), Catch::Contains("audit.jsonl line 5: seq 5 where 4 was expected"));
   }
   SECTION("an entry inserted") {
-    std::string copy = run.copy("inserted");
     std::vector<std::string> edited = lines;
     edited.insert(edited.begin() + 3, edited[3]);
-    write_lines(copy + "/audit.jsonl", edited);
-    auto v = run.verify(copy);
-    CHECK(v.exit_code == 1);
-    CHECK_THAT(v.out, Catch::Contains("audit.jsonl line 5: seq 3 where 4 was expected"));
+    CHECK_THAT(verify_log("inserted", edited), Catch::Contains("audit.jsonl line 5: seq 3 where 4 was expected"));
   }
   SECTION("entries reordered") {
-    std::string copy = run.copy("reordered");
     std::vector<std::string> edited = lines;
     std::swap(edited[2], edited[3]);
-    write_lines(copy + "/audit.jsonl", edited);
-    auto v = run.verify(copy);
-    CHECK(v.exit_code == 1);
-    CHECK_THAT(v.out, Catch::Contains("audit.jsonl line 3: seq 3 where 2 was expected"));
+    CHECK_THAT(verify_log("reordered", edited), Catch::Contains("audit.jsonl line 3: seq 3 where 2 was expected"));
   }
   SECTION("a truncated log") {
-    std::string copy = run.copy("truncated");
     std::vector<std::string> edited(lines.begin(), lines.end() - 2);
-    write_lines(copy + "/audit.jsonl", edited);
-    auto v = run.verify(copy);
-    CHECK(v.exit_code == 1);
-    CHECK_THAT(v.out, Catch::Contains("without its footer (the log was truncated)"));
+    CHECK_THAT(verify_log("truncated", edited), Catch::Contains("without its footer (the log was truncated)"));
   }
   SECTION("the whole log rewritten with a valid chain still differs from the signed head") {
     std::string copy = run.copy("rewritten");

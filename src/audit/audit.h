@@ -90,10 +90,17 @@ struct FileFacts {
 };
 
 struct Counts {
-  uint64_t lines = 0, empty_lines = 0, records = 0, clean = 0, changed = 0, quarantined = 0, bytes = 0;
+  uint64_t lines = 0;        // lines read, empty ones included
+  uint64_t empty_lines = 0;  // blank lines: counted, not records
+  uint64_t records = 0;
+  uint64_t clean = 0;
+  uint64_t changed = 0;  // clean records a stage edited
+  uint64_t quarantined = 0;
+  uint64_t bytes = 0;                       // decompressed input bytes
   std::map<std::string, uint64_t> reasons;  // quarantine reason code → records
-  bool reconciles() const { return records == clean + quarantined; }
+
   void add(const Counts& other);
+  bool reconciles() const { return records == clean + quarantined && lines == records + empty_lines; }
 };
 
 struct EntityFacts {

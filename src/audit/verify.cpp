@@ -4,12 +4,12 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
-#include <ctime>
 #include <fstream>
 #include <sstream>
 
 #include <simdjson.h>
 
+#include "base/utc.h"
 #include "audit/audit.h"
 #include "audit/json_out.h"
 
@@ -338,15 +338,6 @@ void verify_into(const std::string& dir, const VerifyOptions& options, Verificat
   check_audit(dir, doc, c);
 }
 
-std::string utc_now() {
-  std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  ::gmtime_r(&now, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
-
 std::string counts_object(const Counts& c) {
   return "{\"lines\":" + std::to_string(c.lines) + ",\"empty_lines\":" + std::to_string(c.empty_lines) +
          ",\"records\":" + std::to_string(c.records) + ",\"clean\":" + std::to_string(c.clean) +
@@ -408,7 +399,7 @@ Status merge_runs(const std::vector<std::string>& dirs, const std::string& out_d
   }
   std::string verdict = reasons.empty() ? "pass" : "fail";
   std::string manifest = "{\"format\":\"airlock-manifest-v1\",\"kind\":\"merged\",\"airlock_version\":" +
-                         quote(airlock_version) + ",\"created\":" + quote(utc_now()) + ",\"policy\":{\"name\":" +
+                         quote(airlock_version) + ",\"created\":" + quote(utc_timestamp()) + ",\"policy\":{\"name\":" +
                          quote(policy_name) + ",\"version\":" + quote(policy_version) + ",\"sha256\":\"" +
                          policy_sha256 + "\"},\"shards\":" + array_of(shard_entries, [](const std::string& s) { return s; }) +
                          ",\"counts\":" + counts_object(sum) + ",\"verdict\":\"" + verdict +

@@ -1,7 +1,7 @@
 // airlock keygen: a new X25519 identity in age-keygen's file format.
-#include <ctime>
 #include <iostream>
 
+#include "base/utc.h"
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/crypto_io.h"
@@ -45,15 +45,6 @@ Keep the identity file private: anyone who reads it can open every file
 encrypted to its public key. Exit status: 0 done; 2 usage error (including
 an existing FILE without --force); 3 the file could not be written.
 )";
-
-std::string utc_timestamp() {
-  std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  ::gmtime_r(&now, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
 
 }  // namespace
 

@@ -3,34 +3,12 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <ctime>
 
+#include "base/utc.h"
 #include "crypto/keyed_hash.h"
 
 namespace airlock::cli {
 namespace {
-
-std::string utc_now() {
-  std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  ::gmtime_r(&now, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
-
-audit::Counts audit_counts(const pipeline::Counts& c) {
-  audit::Counts out;
-  out.lines = c.lines;
-  out.empty_lines = c.empty_lines;
-  out.records = c.records;
-  out.clean = c.clean;
-  out.changed = c.changed;
-  out.quarantined = c.quarantined;
-  out.bytes = c.bytes;
-  out.reasons = c.reasons;
-  return out;
-}
 
 std::string percent(double fraction) {
   char text[32];
@@ -48,7 +26,7 @@ RunIdentity new_run_identity() {
     identity.run_id += kHex[random->data()[i] >> 4];
     identity.run_id += kHex[random->data()[i] & 15];
   }
-  identity.started = utc_now();
+  identity.started = utc_timestamp();
   char host[256] = {};
   if (::gethostname(host, sizeof host - 1) == 0) identity.host = host;
   return identity;
@@ -75,7 +53,7 @@ audit::RunFacts run_facts(const RunIdentity& identity, const pipeline::Summary& 
     file.sha256 = input.sha256;
     facts.inputs.push_back(std::move(file));
   }
-  facts.counts = audit_counts(summary.totals);
+  facts.counts = summary.totals;
   if (stage) stage->add_facts(facts);
   facts.verification_rescanned = summary.verification_rescanned;
   facts.verification_findings = summary.verification_findings;

@@ -254,17 +254,6 @@ Status check_reconciled(const Summary& summary) {
 
 }  // namespace
 
-void Counts::add(const Counts& other) {
-  lines += other.lines;
-  empty_lines += other.empty_lines;
-  records += other.records;
-  clean += other.clean;
-  changed += other.changed;
-  quarantined += other.quarantined;
-  bytes += other.bytes;
-  for (const auto& [code, n] : other.reasons) reasons[code] += n;
-}
-
 Result<OpenedInputs> open_inputs(const std::vector<std::string>& paths, bool digest) {
   if (paths.empty()) return usage_error("no input given (a file, or - for standard input)");
   OpenedInputs opened;

@@ -96,19 +96,9 @@ struct Options {
   bool verify_output = false;
 };
 
-struct Counts {
-  uint64_t lines = 0;        // lines read, empty ones included
-  uint64_t empty_lines = 0;  // blank lines: counted, not records
-  uint64_t records = 0;
-  uint64_t clean = 0;
-  uint64_t changed = 0;  // clean records a stage edited
-  uint64_t quarantined = 0;
-  uint64_t bytes = 0;                       // decompressed input bytes
-  std::map<std::string, uint64_t> reasons;  // quarantine reason code → records
-
-  void add(const Counts& other);
-  bool reconciles() const { return records == clean + quarantined && lines == records + empty_lines; }
-};
+// Records in, clean, changed, quarantined: the same counts the audit trail
+// and the manifest carry.
+using Counts = audit::Counts;
 
 struct InputSummary {
   io::InputInfo info;
