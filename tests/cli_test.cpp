@@ -626,7 +626,8 @@ TEST_CASE("every shipped policy gives its golden output on the policy fixture", 
   test::write_file(dir / "pseudonym-key.txt", "# a test key\n" + std::string(63, '0') + "1\n");
   std::filesystem::permissions(dir / "pseudonym-key.txt",
                                std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-  for (std::string name : {"fine-tune-upload", "pci-dss", "secrets-only", "format-check", "gdpr-pseudonymize"}) {
+  for (std::string name : {"fine-tune-upload", "pci-dss", "secrets-only", "format-check", "gdpr-pseudonymize",
+                           "hipaa-safe-harbor", "inference-redact"}) {
     INFO(name);
     std::string run = dir / name;
     auto result = airlock_run({folder + "/input.jsonl", "-o", run, "-q", "--policy", kPolicies + "/" + name + ".yaml",
