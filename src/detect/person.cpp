@@ -1,0 +1,282 @@
+// The PERSON detector: lexicon lookups on capitalised words, cues before
+// them, scores for how name-like a run of words is (see person.h).
+#include "detect/person.h"
+
+#include <algorithm>
+#include <array>
+#include <fstream>
+
+namespace airlock::detect {
+namespace {
+
+// Words longer than this are in no lexicon: skip the lookup.
+constexpr size_t kMaxNameBytes = 32;
+// A name is at most this many words: "Mary Ann J. Gonzalez".
+constexpr size_t kMaxNameWords = 4;
+
+bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
+bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
+bool is_letter(char c) { return is_upper(c) || is_lower(c) || static_cast<unsigned char>(c) >= 0x80; }
+bool is_word_char(char c) { return is_letter(c) || (c >= '0' && c <= '9'); }
+char to_lower(char c) { return is_upper(c) ? static_cast<char>(c - 'A' + 'a') : c; }
+
+struct Word {
+  size_t begin = 0;
+  size_t end = 0;        // of the name part: a possessive "'s" is left out
+  size_t gap_begin = 0;  // where the previous word ended: the gap is [gap_begin, begin)
+  uint8_t flags = 0;     // PersonDetector::Flag bits, looked up for capitalised words
+  bool capitalised = false;
+  bool initial = false;  // one capital letter: "J" of "J. Smith"
+  bool has_digit = false;
+};
+
+// How much the words before a name say that a name follows.
+enum class Cue {
+  kNone,
+  kWeak,    // "hi", "thanks", "I am", "this is": names that are also words count
+  kStrong,  // "Dear", a sign-off: also lower-case names ("regards,\nmaria")
+  kNaming,  // a title, a label ("Patient:"), "my name is": any capitalised word is a name
+};
+
+bool equals_lower(std::string_view text, const Word& word, std::string_view lower) {
+  if (word.end - word.begin != lower.size()) return false;
+  for (size_t i = 0; i < lower.size(); ++i) {
+    if (to_lower(text[word.begin + i]) != lower[i]) return false;
+  }
+  return true;
+}
+
+template <size_t N>
+bool is_one_of(std::string_view text, const Word& word, const std::array<std::string_view, N>& terms) {
+  return std::any_of(terms.begin(), terms.end(), [&](std::string_view t) { return equals_lower(text, word, t); });
+}
+
+constexpr std::array<std::string_view, 16> kTitles = {"dr",   "mr",    "mrs",   "ms",     "mx",     "miss",
+                                                       "prof", "sir",   "dame",  "madam",  "rev",    "doctor",
+                                                       "professor", "nurse", "judge", "mister"};
+// The last word of a label before ':' ("Patient name:" ends in "name").
+constexpr std::array<std::string_view, 20> kLabels = {
+    "name",     "patient",  "client",    "customer",  "employee",  "applicant",  "candidate",
+    "contact",  "attendee", "tenant",    "plaintiff", "defendant", "witness",    "claimant",
+    "beneficiary", "signed", "physician", "requester", "by",       "author"};
+constexpr std::array<std::string_view, 12> kSignOffs = {"regards", "best",  "thanks",       "cheers",
+                                                         "sincerely", "wishes", "yours",     "truly",
+                                                         "respectfully", "warmly", "gratefully", "love"};
+constexpr std::array<std::string_view, 9> kGreetings = {"hi",   "hello",  "hey",   "thanks", "meet",
+                                                         "cc",   "named",  "called", "im"};
+
+std::string_view gap_of(std::string_view text, const Word& word) {
+  return text.substr(word.gap_begin, word.begin - word.gap_begin);
+}
+
+bool gap_has(std::string_view gap, char c) { return gap.find(c) != std::string_view::npos; }
+
+// Spaces only, on one line: the gap between the words of one name. After an
+// initial its full stop may come first ("J. Smith").
+bool is_name_gap(std::string_view gap, bool after_initial) {
+  if (after_initial && !gap.empty() && gap.front() == '.') gap.remove_prefix(1);
+  return !gap.empty() && gap.size() <= 2 && std::all_of(gap.begin(), gap.end(), [](char c) { return c == ' '; });
+}
+
+// ", " on one line: between "Gonzalez" and "Maria" in "Gonzalez, Maria".
+bool is_comma_gap(std::string_view gap) {
+  return gap.size() >= 2 && gap.size() <= 3 && gap.front() == ',' &&
+         std::all_of(gap.begin() + 1, gap.end(), [](char c) { return c == ' '; });
+}
+
+// Words in one sentence: the gap ends no sentence.
+bool same_sentence(std::string_view gap) { return !gap_has(gap, '.') && !gap_has(gap, '!') && !gap_has(gap, '?'); }
+
+Cue cue_before(std::string_view text, const std::vector<Word>& words, size_t i) {
+  if (i == 0) return Cue::kNone;
+  const Word& prev = words[i - 1];
+  std::string_view gap = gap_of(text, words[i]);
+  bool spaces_only = std::all_of(gap.begin(), gap.end(), [](char c) { return c == ' '; });
+  if (is_one_of(text, prev, kTitles) && !gap_has(gap, '\n') &&
+      std::all_of(gap.begin(), gap.end(), [](char c) { return c == ' ' || c == '.'; })) {
+    return Cue::kNaming;
+  }
+  if (gap_has(gap, ':') && is_one_of(text, prev, kLabels)) return Cue::kNaming;
+  bool two_words = i >= 2 && spaces_only && std::all_of(gap_of(text, prev).begin(), gap_of(text, prev).end(),
+                                                         [](char c) { return c == ' '; });
+  if (two_words && equals_lower(text, words[i - 2], "name") && equals_lower(text, prev, "is")) return Cue::kNaming;
+  if (equals_lower(text, prev, "dear") && same_sentence(gap)) return Cue::kStrong;
+  if ((gap_has(gap, ',') || gap_has(gap, '\n')) && same_sentence(gap) && is_one_of(text, prev, kSignOffs)) {
+    return Cue::kStrong;
+  }
+  if (!same_sentence(gap) || gap_has(gap, '\n')) return Cue::kNone;
+  if (is_one_of(text, prev, kGreetings)) return Cue::kWeak;
+  if (two_words) {
+    const Word& before = words[i - 2];
+    if ((equals_lower(text, before, "i") && equals_lower(text, prev, "am")) ||
+        (equals_lower(text, before, "this") && equals_lower(text, prev, "is")) ||
+        (equals_lower(text, before, "call") && equals_lower(text, prev, "me")) ||
+        (equals_lower(text, before, "thank") && equals_lower(text, prev, "you"))) {
+      return Cue::kWeak;
+    }
+  }
+  return Cue::kNone;
+}
+
+}  // namespace
+
+Status PersonDetector::read_list(const std::string& path, uint8_t flag) {
+  std::ifstream in(path);
+  if (!in) return usage_error("cannot read lexicon " + path);
+  size_t count = 0;
+  for (std::string line; std::getline(in, line);) {
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    if (line.empty() || line[0] == '#' || line.size() > kMaxNameBytes) continue;
+    std::transform(line.begin(), line.end(), line.begin(), to_lower);
+    flags_[line] |= flag;
+    ++count;
+  }
+  if (in.bad()) return usage_error("cannot read lexicon " + path);
+  if (count == 0) return usage_error("lexicon " + path + " holds no word");
+  return ok_status();
+}
+
+Result<std::shared_ptr<const PersonDetector>> PersonDetector::load(const PersonLexiconFiles& files,
+                                                                   PersonScores scores) {
+  std::shared_ptr<PersonDetector> detector(new PersonDetector());
+  detector->scores_ = scores;
+  for (auto [list, flag] : {std::pair{&files.first_names, kFirst}, std::pair{&files.last_names, kLast},
+                            std::pair{&files.words, kWord}, std::pair{&files.not_words, kNotWord}}) {
+    for (const std::string& path : *list) {
+      if (Status s = detector->read_list(path, flag); !s.ok()) return s.error();
+    }
+  }
+  for (auto& [word, flags] : detector->flags_) {
+    if (flags & kNotWord) flags = static_cast<uint8_t>(flags & ~(kWord | kNotWord));
+  }
+  return std::shared_ptr<const PersonDetector>(std::move(detector));
+}
+
+uint8_t PersonDetector::flags_of(std::string_view word) const {
+  if (word.size() > kMaxNameBytes) return 0;
+  thread_local std::string key;
+  key.assign(word);
+  std::transform(key.begin(), key.end(), key.begin(), to_lower);
+  auto found = flags_.find(key);
+  return found == flags_.end() ? 0 : found->second;
+}
+
+namespace {
+
+// Splits `text` into words: letters and digits, with an apostrophe or hyphen
+// between letters ("O'Brien", "Mary-Jane"). Capitalised words are looked up.
+template <typename Lookup>
+void split_words(std::string_view text, const Lookup& lookup, std::vector<Word>& words) {
+  words.clear();
+  size_t previous_end = 0;
+  for (size_t i = 0; i < text.size();) {
+    if (!is_word_char(text[i])) {
+      ++i;
+      continue;
+    }
+    Word word;
+    word.begin = i;
+    word.gap_begin = previous_end;
+    while (i < text.size() &&
+           (is_word_char(text[i]) ||
+            ((text[i] == '\'' || text[i] == '-') && i + 1 < text.size() && is_letter(text[i + 1]) &&
+             i > word.begin && is_letter(text[i - 1])))) {
+      word.has_digit |= text[i] >= '0' && text[i] <= '9';
+      ++i;
+    }
+    previous_end = i;
+    word.end = i;
+    if (word.end - word.begin > 2 && text[word.end - 2] == '\'' && to_lower(text[word.end - 1]) == 's') word.end -= 2;
+    size_t length = word.end - word.begin;
+    word.capitalised = is_upper(text[word.begin]) && !word.has_digit && (length == 1 || is_lower(text[word.begin + 1]));
+    word.initial = word.capitalised && length == 1;
+    if (word.capitalised && !word.initial) word.flags = lookup(text.substr(word.begin, length));
+    words.push_back(word);
+  }
+}
+
+
+constexpr uint8_t kName = PersonDetector::kFirst | PersonDetector::kLast;
+constexpr uint8_t kWordFlag = PersonDetector::kWord;
+
+// The end of the name that starts at words[i]: further names, initials and,
+// in capitalised text, capitalised words in no lexicon and no dictionary
+// ("Maria Okonkwo"), on one line, separated by a space.
+template <typename Lookup>
+size_t extend(std::string_view text, std::vector<Word>& words, size_t i, Cue cue, bool lower_case,
+              const Lookup& lookup) {
+  size_t end = i + 1;
+  while (end < words.size() && end - i < kMaxNameWords) {
+    Word& next = words[end];
+    if (!is_name_gap(gap_of(text, next), words[end - 1].initial)) break;
+    // "Dear May": a word that cues a name is not part of it.
+    if (cue_before(text, words, end) != Cue::kNone) break;
+    if (lower_case) {
+      if (next.capitalised || next.has_digit) break;
+      next.flags = lookup(text.substr(next.begin, next.end - next.begin));
+      // After "my name is" a name that is also a word is still a name; after "regards," less surely.
+      if (!(next.flags & kName) || ((next.flags & kWordFlag) && cue != Cue::kNaming)) break;
+    } else if (!next.capitalised || (next.flags != 0 && !(next.flags & kName))) {
+      break;
+    }
+    ++end;
+  }
+  // "I told Maria I would": a capital letter alone ends no name.
+  while (end - i > 1 && words[end - 1].initial) --end;
+  return end;
+}
+
+double score_of(const PersonScores& scores, const std::vector<Word>& words, size_t begin, size_t end, Cue cue,
+                bool last_first) {
+  bool any_known = std::any_of(words.begin() + begin, words.begin() + end, [](const Word& w) { return w.flags & kName; });
+  if (cue >= Cue::kWeak && any_known) return scores.cue;
+  if (cue == Cue::kNaming) return scores.cue_unknown;
+  const Word& first = words[last_first ? begin + 1 : begin];
+  bool first_name = first.flags & PersonDetector::kFirst;
+  bool first_is_word = first.flags & kWordFlag;
+  size_t names = 0;
+  bool others_plain = true;  // no other word of the name is a common word
+  for (size_t k = begin; k < end; ++k) {
+    if (words[k].initial) continue;
+    ++names;
+    if (&words[k] != &first && (words[k].flags & kWordFlag)) others_plain = false;
+  }
+  if (names >= 2) {
+    if (first_name && !first_is_word) return scores.pair;
+    if (first_name && others_plain) return scores.pair_with_word;
+    return scores.name_word;
+  }
+  return first_name && !first_is_word ? scores.single_name : scores.name_word;
+}
+
+}  // namespace
+
+void PersonDetector::find(std::string_view text, std::vector<PersonSpan>& out) const {
+  thread_local std::vector<Word> words;
+  auto lookup = [this](std::string_view w) { return flags_of(w); };
+  split_words(text, lookup, words);
+  for (size_t i = 0; i < words.size();) {
+    Word& head = words[i];
+    Cue cue = cue_before(text, words, i);
+    // After a strong cue a name may be written in lower case: "my name is maria gonzalez".
+    bool lower_case = !head.capitalised && !head.has_digit && cue >= Cue::kStrong;
+    if (lower_case) head.flags = flags_of(text.substr(head.begin, head.end - head.begin));
+    bool known = (head.flags & kName) && (!lower_case || cue == Cue::kNaming || !(head.flags & kWord));
+    bool unknown_named = head.capitalised && !head.initial && head.flags == 0 && cue == Cue::kNaming;
+    // "Gonzalez, Maria": a last name, a comma, a first name.
+    bool last_first = known && head.capitalised && i + 1 < words.size() &&
+                      is_comma_gap(gap_of(text, words[i + 1])) && words[i + 1].capitalised &&
+                      (words[i + 1].flags & kFirst) &&
+                      (cue >= Cue::kStrong || ((head.flags & kLast) && !(head.flags & (kFirst | kWord))));
+    if (!known && !unknown_named) {
+      ++i;
+      continue;
+    }
+    size_t end = last_first ? i + 2 : extend(text, words, i, cue, lower_case, lookup);
+    double score = score_of(scores_, words, i, end, cue, last_first);
+    out.push_back({head.begin, words[end - 1].end, score});
+    i = end;
+  }
+}
+
+}  // namespace airlock::detect
