@@ -13,6 +13,10 @@ namespace {
 constexpr size_t kMaxNameBytes = 32;
 // A name is at most this many words: "Mary Ann J. Gonzalez".
 constexpr size_t kMaxNameWords = 4;
+// A lone first name that starts a sentence is capitalised for that reason
+// alone: foreign words and brand names in the lists ("Merci", "Chance")
+// start sentences far more often than lone names do.
+constexpr double kSentenceStartPenalty = 0.2;
 
 bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
 bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
@@ -35,7 +39,8 @@ enum class Cue {
   kNone,
   kWeak,    // "hi", "thanks", "I am", "this is": names that are also words count
   kStrong,  // "Dear", a sign-off: also lower-case names ("regards,\nmaria")
-  kNaming,  // a title, a label ("Patient:"), "my name is": any capitalised word is a name
+  kNaming,      // a title ("Dr."): any capitalised word is a name
+  kIntroduced,  // a label ("Patient:"), "my name is": names that are words, in lower case too
 };
 
 bool equals_lower(std::string_view text, const Word& word, std::string_view lower) {
@@ -55,15 +60,18 @@ constexpr std::array<std::string_view, 16> kTitles = {"dr",   "mr",    "mrs",   
                                                        "prof", "sir",   "dame",  "madam",  "rev",    "doctor",
                                                        "professor", "nurse", "judge", "mister"};
 // The last word of a label before ':' ("Patient name:" ends in "name").
-constexpr std::array<std::string_view, 20> kLabels = {
+constexpr std::array<std::string_view, 21> kLabels = {
     "name",     "patient",  "client",    "customer",  "employee",  "applicant",  "candidate",
     "contact",  "attendee", "tenant",    "plaintiff", "defendant", "witness",    "claimant",
-    "beneficiary", "signed", "physician", "requester", "by",       "author"};
+    "beneficiary", "signed", "physician", "requester", "by",       "author",    "holder"};
+// "a Roth IRA", "the Chase account": a lone name after these is a thing.
+constexpr std::array<std::string_view, 11> kDeterminers = {"a",    "an",    "the",   "this", "that", "these",
+                                                            "those", "every", "each", "any",  "some"};
 constexpr std::array<std::string_view, 12> kSignOffs = {"regards", "best",  "thanks",       "cheers",
                                                          "sincerely", "wishes", "yours",     "truly",
                                                          "respectfully", "warmly", "gratefully", "love"};
-constexpr std::array<std::string_view, 9> kGreetings = {"hi",   "hello",  "hey",   "thanks", "meet",
-                                                         "cc",   "named",  "called", "im"};
+constexpr std::array<std::string_view, 12> kGreetings = {"hi",    "hello", "hey",    "thanks", "meet", "cc",
+                                                          "named", "called", "im",   "i'm",    "ask",  "tell"};
 
 std::string_view gap_of(std::string_view text, const Word& word) {
   return text.substr(word.gap_begin, word.begin - word.gap_begin);
@@ -96,17 +104,20 @@ Cue cue_before(std::string_view text, const std::vector<Word>& words, size_t i) 
       std::all_of(gap.begin(), gap.end(), [](char c) { return c == ' ' || c == '.'; })) {
     return Cue::kNaming;
   }
-  if (gap_has(gap, ':') && is_one_of(text, prev, kLabels)) return Cue::kNaming;
+  if (gap_has(gap, ':') && is_one_of(text, prev, kLabels)) return Cue::kIntroduced;
   bool two_words = i >= 2 && spaces_only && std::all_of(gap_of(text, prev).begin(), gap_of(text, prev).end(),
                                                          [](char c) { return c == ' '; });
-  if (two_words && equals_lower(text, words[i - 2], "name") && equals_lower(text, prev, "is")) return Cue::kNaming;
+  if (two_words && equals_lower(text, words[i - 2], "name") && equals_lower(text, prev, "is")) return Cue::kIntroduced;
   if (equals_lower(text, prev, "dear") && same_sentence(gap)) return Cue::kStrong;
   if ((gap_has(gap, ',') || gap_has(gap, '\n')) && same_sentence(gap) && is_one_of(text, prev, kSignOffs)) {
     return Cue::kStrong;
   }
   if (!same_sentence(gap) || gap_has(gap, '\n')) return Cue::kNone;
   if (is_one_of(text, prev, kGreetings)) return Cue::kWeak;
-  if (two_words) {
+  // "thank you, Anjali", "I am Maria": the two words before, on one line, in one sentence.
+  bool two_words_before = i >= 2 && std::all_of(gap_of(text, prev).begin(), gap_of(text, prev).end(),
+                                                [](char c) { return c == ' '; });
+  if (two_words_before) {
     const Word& before = words[i - 2];
     if ((equals_lower(text, before, "i") && equals_lower(text, prev, "am")) ||
         (equals_lower(text, before, "this") && equals_lower(text, prev, "is")) ||
@@ -152,11 +163,34 @@ Result<std::shared_ptr<const PersonDetector>> PersonDetector::load(const PersonL
   return std::shared_ptr<const PersonDetector>(std::move(detector));
 }
 
+namespace {
+
+// The lists are ASCII without apostrophes: "José" is looked up as "jose",
+// "Müller" as "muller", "O'Brien" as "obrien".
+// Latin-1 letters (U+00C0 to U+00FF, two bytes starting 0xC3) lose their
+// accents; other non-ASCII letters stay and find nothing.
+void fold_accents(std::string_view word, std::string& out) {
+  // U+00C0..U+00FF by their second UTF-8 byte minus 0x80; '-' where no base letter.
+  static constexpr std::string_view kBase = "aaaaaaaceeeeiiiidnooooo-ouuuuyts" "aaaaaaaceeeeiiiidnooooo-ouuuuyty";
+  out.clear();
+  for (size_t i = 0; i < word.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(word[i]);
+    unsigned char next = i + 1 < word.size() ? static_cast<unsigned char>(word[i + 1]) : 0;
+    if (c == 0xC3 && next >= 0x80 && next <= 0xBF && kBase[next - 0x80] != '-') {
+      out += kBase[next - 0x80];
+      ++i;
+    } else if (c != '\'') {  // "O'Brien" is listed as "obrien"
+      out += to_lower(static_cast<char>(c));
+    }
+  }
+}
+
+}  // namespace
+
 uint8_t PersonDetector::flags_of(std::string_view word) const {
   if (word.size() > kMaxNameBytes) return 0;
   thread_local std::string key;
-  key.assign(word);
-  std::transform(key.begin(), key.end(), key.begin(), to_lower);
+  fold_accents(word, key);
   auto found = flags_.find(key);
   return found == flags_.end() ? 0 : found->second;
 }
@@ -188,7 +222,9 @@ void split_words(std::string_view text, const Lookup& lookup, std::vector<Word>&
     word.end = i;
     if (word.end - word.begin > 2 && text[word.end - 2] == '\'' && to_lower(text[word.end - 1]) == 's') word.end -= 2;
     size_t length = word.end - word.begin;
-    word.capitalised = is_upper(text[word.begin]) && !word.has_digit && (length == 1 || is_lower(text[word.begin + 1]));
+    // "Maria", "Müller", "J"; not "SSN" or "iPhone".
+    word.capitalised = is_upper(text[word.begin]) && !word.has_digit &&
+                       (length == 1 || is_lower(text[word.begin + 1]) || static_cast<unsigned char>(text[word.begin + 1]) >= 0x80);
     word.initial = word.capitalised && length == 1;
     if (word.capitalised && !word.initial) word.flags = lookup(text.substr(word.begin, length));
     words.push_back(word);
@@ -198,6 +234,16 @@ void split_words(std::string_view text, const Lookup& lookup, std::vector<Word>&
 
 constexpr uint8_t kName = PersonDetector::kFirst | PersonDetector::kLast;
 constexpr uint8_t kWordFlag = PersonDetector::kWord;
+
+// Whether a last name follows words[i], maybe after a middle initial ("Xiaoming C. Rossi").
+bool before_last_name(std::string_view text, const std::vector<Word>& words, size_t i) {
+  size_t next = i + 1;
+  if (next < words.size() && words[next].initial && is_name_gap(gap_of(text, words[next]), false)) ++next;
+  if (next >= words.size()) return false;
+  const Word& last = words[next];
+  return last.capitalised && !last.initial && (last.flags & PersonDetector::kLast) &&
+         is_name_gap(gap_of(text, last), words[next - 1].initial);
+}
 
 // The end of the name that starts at words[i]: further names, initials and,
 // in capitalised text, capitalised words in no lexicon and no dictionary
@@ -214,8 +260,8 @@ size_t extend(std::string_view text, std::vector<Word>& words, size_t i, Cue cue
     if (lower_case) {
       if (next.capitalised || next.has_digit) break;
       next.flags = lookup(text.substr(next.begin, next.end - next.begin));
-      // After "my name is" a name that is also a word is still a name; after "regards," less surely.
-      if (!(next.flags & kName) || ((next.flags & kWordFlag) && cue != Cue::kNaming)) break;
+      // After "my name is" a name that is also a word is still a name; after "Dr." or "regards," less surely.
+      if (!(next.flags & kName) || ((next.flags & kWordFlag) && cue != Cue::kIntroduced)) break;
     } else if (!next.capitalised || (next.flags != 0 && !(next.flags & kName))) {
       break;
     }
@@ -226,11 +272,12 @@ size_t extend(std::string_view text, std::vector<Word>& words, size_t i, Cue cue
   return end;
 }
 
-double score_of(const PersonScores& scores, const std::vector<Word>& words, size_t begin, size_t end, Cue cue,
+double score_of(const PersonScores& scores, std::string_view text, const std::vector<Word>& words, size_t begin, size_t end, Cue cue,
                 bool last_first) {
   bool any_known = std::any_of(words.begin() + begin, words.begin() + end, [](const Word& w) { return w.flags & kName; });
-  if (cue >= Cue::kWeak && any_known) return scores.cue;
-  if (cue == Cue::kNaming) return scores.cue_unknown;
+  if (cue >= Cue::kWeak && any_known && (words[begin].flags & kName)) return scores.cue;
+  if (cue != Cue::kNone) return scores.cue_unknown;
+  if (!(words[begin].flags & kName)) return scores.pair_with_word;  // "Ayodele Brown"
   const Word& first = words[last_first ? begin + 1 : begin];
   bool first_name = first.flags & PersonDetector::kFirst;
   bool first_is_word = first.flags & kWordFlag;
@@ -246,7 +293,10 @@ double score_of(const PersonScores& scores, const std::vector<Word>& words, size
     if (first_name && others_plain) return scores.pair_with_word;
     return scores.name_word;
   }
-  return first_name && !first_is_word ? scores.single_name : scores.name_word;
+  if (!first_name || first_is_word) return scores.name_word;
+  if (begin > 0 && is_one_of(text, words[begin - 1], kDeterminers)) return scores.name_word;
+  bool sentence_start = begin == 0 || !same_sentence(gap_of(text, first)) || gap_has(gap_of(text, first), '\n');
+  return sentence_start ? scores.single_name - kSentenceStartPenalty : scores.single_name;
 }
 
 }  // namespace
@@ -261,8 +311,14 @@ void PersonDetector::find(std::string_view text, std::vector<PersonSpan>& out) c
     // After a strong cue a name may be written in lower case: "my name is maria gonzalez".
     bool lower_case = !head.capitalised && !head.has_digit && cue >= Cue::kStrong;
     if (lower_case) head.flags = flags_of(text.substr(head.begin, head.end - head.begin));
-    bool known = (head.flags & kName) && (!lower_case || cue == Cue::kNaming || !(head.flags & kWord));
-    bool unknown_named = head.capitalised && !head.initial && head.flags == 0 && cue == Cue::kNaming;
+    // A word that is only a last name ("Can", "Long") starts no name without a cue: "Can Sarah
+    // and Carlos swap" is about Sarah.
+    bool known = (head.flags & kName) && !(lower_case && (head.flags & kWord) && cue != Cue::kIntroduced) &&
+                 ((head.flags & kFirst) || !(head.flags & kWord) || cue != Cue::kNone);
+    // A capitalised word in no list and no dictionary is a name after any cue
+    // ("Thanks, Ayodele"), or before a last name ("Ayodele Brown").
+    bool unknown = head.capitalised && !head.initial && head.flags == 0 && !is_one_of(text, head, kTitles);
+    bool unknown_named = unknown && (cue != Cue::kNone || before_last_name(text, words, i));
     // "Gonzalez, Maria": a last name, a comma, a first name.
     bool last_first = known && head.capitalised && i + 1 < words.size() &&
                       is_comma_gap(gap_of(text, words[i + 1])) && words[i + 1].capitalised &&
@@ -273,7 +329,7 @@ void PersonDetector::find(std::string_view text, std::vector<PersonSpan>& out) c
       continue;
     }
     size_t end = last_first ? i + 2 : extend(text, words, i, cue, lower_case, lookup);
-    double score = score_of(scores_, words, i, end, cue, last_first);
+    double score = score_of(scores_, text, words, i, end, cue, last_first);
     out.push_back({head.begin, words[end - 1].end, score});
     i = end;
   }

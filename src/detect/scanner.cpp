@@ -53,7 +53,20 @@ std::string tokenized_term(const std::string& term) {
   return out + ' ';
 }
 
-// Start of the n-th word before `from`, and end of the n-th word after `to`.
+// ". ", "! ", "? " (and before a line break): the words after it are about
+// something else. Only the window after a match stops there: the one before
+// it must reach past the full stop of "Tel. 030 …" or "No. 4111 …".
+bool ends_sentence(std::string_view gap) {
+  for (size_t i = 0; i + 1 < gap.size(); ++i) {
+    if ((gap[i] == '.' || gap[i] == '!' || gap[i] == '?') && std::isspace(static_cast<unsigned char>(gap[i + 1]))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Start of the n-th word before `from`, and end of the n-th word after `to`
+// (or of the sentence, if it ends first).
 std::pair<size_t, size_t> context_window(std::string_view view, size_t from, size_t to, size_t words) {
   size_t begin = from;
   for (size_t n = 0; n < words && begin > 0;) {
@@ -64,8 +77,9 @@ std::pair<size_t, size_t> context_window(std::string_view view, size_t from, siz
   }
   size_t end = to;
   for (size_t n = 0; n < words && end < view.size();) {
+    size_t gap = end;
     while (end < view.size() && !is_word_byte(static_cast<unsigned char>(view[end]))) ++end;
-    if (end == view.size()) break;
+    if (end == view.size() || ends_sentence(view.substr(gap, end - gap))) break;
     while (end < view.size() && is_word_byte(static_cast<unsigned char>(view[end]))) ++end;
     ++n;
   }
