@@ -222,9 +222,10 @@ void split_words(std::string_view text, const Lookup& lookup, std::vector<Word>&
     word.end = i;
     if (word.end - word.begin > 2 && text[word.end - 2] == '\'' && to_lower(text[word.end - 1]) == 's') word.end -= 2;
     size_t length = word.end - word.begin;
-    // "Maria", "Müller", "J"; not "SSN" or "iPhone".
+    // "Maria", "Müller", "O'Brien", "J"; not "SSN" or "iPhone".
+    char second = length > 1 ? text[word.begin + 1] : 'a';
     word.capitalised = is_upper(text[word.begin]) && !word.has_digit &&
-                       (length == 1 || is_lower(text[word.begin + 1]) || static_cast<unsigned char>(text[word.begin + 1]) >= 0x80);
+                       (is_lower(second) || second == '\'' || static_cast<unsigned char>(second) >= 0x80);
     word.initial = word.capitalised && length == 1;
     if (word.capitalised && !word.initial) word.flags = lookup(text.substr(word.begin, length));
     words.push_back(word);
