@@ -430,6 +430,7 @@ TEST_CASE("person: a first and a last name from the lexicons are a name on their
   CHECK(names_in(*scanner, "José Müller") == Names{"José Müller"});              // accents fold for the lookup
   CHECK(names_in(*scanner, "Maria Kowalczyk-Nowak came") == Names{"Maria Kowalczyk-Nowak"});  // unlisted surname
   CHECK(names_in(*scanner, "so Maria Said nothing") == Names{"Maria"});               // a dictionary word is no surname
+  CHECK(names_in(*scanner, "Hello, I've updated it and I'm done").empty());         // contractions are no names
 }
 
 TEST_CASE("person: names that are common words need a cue", "[detect][person]") {

@@ -223,9 +223,11 @@ void split_words(std::string_view text, const Lookup& lookup, std::vector<Word>&
     if (word.end - word.begin > 2 && text[word.end - 2] == '\'' && to_lower(text[word.end - 1]) == 's') word.end -= 2;
     size_t length = word.end - word.begin;
     // "Maria", "Müller", "O'Brien", "J"; not "SSN" or "iPhone".
+    // An apostrophe only before another capital: "O'Brien", not "I've".
     char second = length > 1 ? text[word.begin + 1] : 'a';
+    bool irish = second == '\'' && length > 2 && is_upper(text[word.begin + 2]);
     word.capitalised = is_upper(text[word.begin]) && !word.has_digit &&
-                       (is_lower(second) || second == '\'' || static_cast<unsigned char>(second) >= 0x80);
+                       (is_lower(second) || irish || static_cast<unsigned char>(second) >= 0x80);
     word.initial = word.capitalised && length == 1;
     if (word.capitalised && !word.initial) word.flags = lookup(text.substr(word.begin, length));
     words.push_back(word);
