@@ -21,7 +21,18 @@ constexpr double kSentenceStartPenalty = 0.2;
 bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
 bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
 bool is_letter(char c) { return is_upper(c) || is_lower(c) || static_cast<unsigned char>(c) >= 0x80; }
-bool is_word_char(char c) { return is_letter(c) || (c >= '0' && c <= '9'); }
+
+// Every byte of every string goes through this: a table, not comparisons.
+enum CharClass : uint8_t { kOther = 0, kLetter = 1, kDigit = 2 };
+constexpr std::array<uint8_t, 256> kCharClass = [] {
+  std::array<uint8_t, 256> table{};
+  for (int c = 0; c < 256; ++c) {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c >= 0x80) table[c] = kLetter;
+    if (c >= '0' && c <= '9') table[c] = kDigit;
+  }
+  return table;
+}();
+uint8_t char_class(char c) { return kCharClass[static_cast<unsigned char>(c)]; }
 char to_lower(char c) { return is_upper(c) ? static_cast<char>(c - 'A' + 'a') : c; }
 
 struct Word {
@@ -204,18 +215,21 @@ void split_words(std::string_view text, const Lookup& lookup, std::vector<Word>&
   words.clear();
   size_t previous_end = 0;
   for (size_t i = 0; i < text.size();) {
-    if (!is_word_char(text[i])) {
+    if (char_class(text[i]) == kOther) {
       ++i;
       continue;
     }
     Word word;
     word.begin = i;
     word.gap_begin = previous_end;
-    while (i < text.size() &&
-           (is_word_char(text[i]) ||
-            ((text[i] == '\'' || text[i] == '-') && i + 1 < text.size() && is_letter(text[i + 1]) &&
-             i > word.begin && is_letter(text[i - 1])))) {
-      word.has_digit |= text[i] >= '0' && text[i] <= '9';
+    while (i < text.size()) {
+      uint8_t kind = char_class(text[i]);
+      if (kind == kOther) {
+        bool joins = (text[i] == '\'' || text[i] == '-') && i + 1 < text.size() && is_letter(text[i + 1]) &&
+                     is_letter(text[i - 1]);
+        if (!joins) break;
+      }
+      word.has_digit |= kind == kDigit;
       ++i;
     }
     previous_end = i;
@@ -237,6 +251,19 @@ void split_words(std::string_view text, const Lookup& lookup, std::vector<Word>&
 
 constexpr uint8_t kName = PersonDetector::kFirst | PersonDetector::kLast;
 constexpr uint8_t kWordFlag = PersonDetector::kWord;
+
+// A cheap test that words[i] may follow a strong cue (cue_before() decides):
+// a title, "is" of "my name is", "dear", or a gap with ':' (labels), ','
+// or a line break (sign-offs).
+bool may_follow_strong_cue(std::string_view text, const std::vector<Word>& words, size_t i) {
+  if (i == 0 || words[i].has_digit) return false;
+  for (char c : gap_of(text, words[i])) {
+    if (c == ':' || c == ',' || c == '\n' || c == '.') return true;
+  }
+  const Word& prev = words[i - 1];
+  if (prev.end - prev.begin > 9) return false;  // longer than any title, "is" or "dear"
+  return equals_lower(text, prev, "is") || equals_lower(text, prev, "dear") || is_one_of(text, prev, kTitles);
+}
 
 // Whether a last name follows words[i], maybe after a middle initial ("Xiaoming C. Rossi").
 bool before_last_name(std::string_view text, const std::vector<Word>& words, size_t i) {
@@ -310,6 +337,12 @@ void PersonDetector::find(std::string_view text, std::vector<PersonSpan>& out) c
   split_words(text, lookup, words);
   for (size_t i = 0; i < words.size();) {
     Word& head = words[i];
+    // Most words are in lower case and follow no cue: skip them before the
+    // cue's string comparisons, which would otherwise run on every word.
+    if ((!head.capitalised && !may_follow_strong_cue(text, words, i)) || head.initial) {
+      ++i;
+      continue;
+    }
     Cue cue = cue_before(text, words, i);
     // After a strong cue a name may be written in lower case: "my name is maria gonzalez".
     bool lower_case = !head.capitalised && !head.has_digit && cue >= Cue::kStrong;
