@@ -4,7 +4,6 @@
 // nothing in them. Scores come from detect::evaluate, as `airlock eval`
 // computes them; the bars are the ones issue 4 sets.
 #include <catch2/catch.hpp>
-
 #include <map>
 #include <set>
 #include <sstream>
@@ -195,7 +194,8 @@ TEST_CASE("PERSON on the hand-written held-out messages", "[accuracy]") {
     for (const detect::Finding& f : findings) {
       if (scanner->rules()[f.rule].entity != "PERSON") continue;
       found.push_back({i + 1, "", f.start, f.end, "PERSON"});
-      UNSCOPED_INFO("line " << i + 1 << ": reported " << messages[i].first.substr(f.byte_start, f.byte_end - f.byte_start));
+      UNSCOPED_INFO("line " << i + 1 << ": reported "
+                            << messages[i].first.substr(f.byte_start, f.byte_end - f.byte_start));
     }
   }
   auto scores = detect::evaluate(truth, found);

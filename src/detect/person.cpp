@@ -48,8 +48,8 @@ struct Word {
 // How much the words before a name say that a name follows.
 enum class Cue {
   kNone,
-  kWeak,    // "hi", "thanks", "I am", "this is": names that are also words count
-  kStrong,  // "Dear", a sign-off: also lower-case names ("regards,\nmaria")
+  kWeak,        // "hi", "thanks", "I am", "this is": names that are also words count
+  kStrong,      // "Dear", a sign-off: also lower-case names ("regards,\nmaria")
   kNaming,      // a title ("Dr."): any capitalised word is a name
   kIntroduced,  // a label ("Patient:"), "my name is": names that are words, in lower case too
 };
@@ -67,22 +67,22 @@ bool is_one_of(std::string_view text, const Word& word, const std::array<std::st
   return std::any_of(terms.begin(), terms.end(), [&](std::string_view t) { return equals_lower(text, word, t); });
 }
 
-constexpr std::array<std::string_view, 16> kTitles = {"dr",   "mr",    "mrs",   "ms",     "mx",     "miss",
-                                                       "prof", "sir",   "dame",  "madam",  "rev",    "doctor",
-                                                       "professor", "nurse", "judge", "mister"};
+constexpr std::array<std::string_view, 16> kTitles = {"dr",        "mr",    "mrs",   "ms",    "mx",  "miss",
+                                                      "prof",      "sir",   "dame",  "madam", "rev", "doctor",
+                                                      "professor", "nurse", "judge", "mister"};
 // The last word of a label before ':' ("Patient name:" ends in "name").
 constexpr std::array<std::string_view, 21> kLabels = {
-    "name",     "patient",  "client",    "customer",  "employee",  "applicant",  "candidate",
-    "contact",  "attendee", "tenant",    "plaintiff", "defendant", "witness",    "claimant",
-    "beneficiary", "signed", "physician", "requester", "by",       "author",    "holder"};
+    "name",        "patient",  "client",    "customer",  "employee",  "applicant", "candidate",
+    "contact",     "attendee", "tenant",    "plaintiff", "defendant", "witness",   "claimant",
+    "beneficiary", "signed",   "physician", "requester", "by",        "author",    "holder"};
 // "a Roth IRA", "the Chase account": a lone name after these is a thing.
-constexpr std::array<std::string_view, 11> kDeterminers = {"a",    "an",    "the",   "this", "that", "these",
-                                                            "those", "every", "each", "any",  "some"};
-constexpr std::array<std::string_view, 12> kSignOffs = {"regards", "best",  "thanks",       "cheers",
-                                                         "sincerely", "wishes", "yours",     "truly",
-                                                         "respectfully", "warmly", "gratefully", "love"};
-constexpr std::array<std::string_view, 12> kGreetings = {"hi",    "hello", "hey",    "thanks", "meet", "cc",
-                                                          "named", "called", "im",   "i'm",    "ask",  "tell"};
+constexpr std::array<std::string_view, 11> kDeterminers = {"a",     "an",    "the",  "this", "that", "these",
+                                                           "those", "every", "each", "any",  "some"};
+constexpr std::array<std::string_view, 12> kSignOffs = {"regards",      "best",   "thanks",     "cheers",
+                                                        "sincerely",    "wishes", "yours",      "truly",
+                                                        "respectfully", "warmly", "gratefully", "love"};
+constexpr std::array<std::string_view, 12> kGreetings = {"hi",    "hello",  "hey", "thanks", "meet", "cc",
+                                                         "named", "called", "im",  "i'm",    "ask",  "tell"};
 
 std::string_view gap_of(std::string_view text, const Word& word) {
   return text.substr(word.gap_begin, word.begin - word.gap_begin);
@@ -116,8 +116,8 @@ Cue cue_before(std::string_view text, const std::vector<Word>& words, size_t i) 
     return Cue::kNaming;
   }
   if (gap_has(gap, ':') && is_one_of(text, prev, kLabels)) return Cue::kIntroduced;
-  bool two_words = i >= 2 && spaces_only && std::all_of(gap_of(text, prev).begin(), gap_of(text, prev).end(),
-                                                         [](char c) { return c == ' '; });
+  bool two_words = i >= 2 && spaces_only &&
+                   std::all_of(gap_of(text, prev).begin(), gap_of(text, prev).end(), [](char c) { return c == ' '; });
   if (two_words && equals_lower(text, words[i - 2], "name") && equals_lower(text, prev, "is")) return Cue::kIntroduced;
   if (equals_lower(text, prev, "dear") && same_sentence(gap)) return Cue::kStrong;
   if ((gap_has(gap, ',') || gap_has(gap, '\n')) && same_sentence(gap) && is_one_of(text, prev, kSignOffs)) {
@@ -126,8 +126,8 @@ Cue cue_before(std::string_view text, const std::vector<Word>& words, size_t i) 
   if (!same_sentence(gap) || gap_has(gap, '\n')) return Cue::kNone;
   if (is_one_of(text, prev, kGreetings)) return Cue::kWeak;
   // "thank you, Anjali", "I am Maria": the two words before, on one line, in one sentence.
-  bool two_words_before = i >= 2 && std::all_of(gap_of(text, prev).begin(), gap_of(text, prev).end(),
-                                                [](char c) { return c == ' '; });
+  bool two_words_before =
+      i >= 2 && std::all_of(gap_of(text, prev).begin(), gap_of(text, prev).end(), [](char c) { return c == ' '; });
   if (two_words_before) {
     const Word& before = words[i - 2];
     if ((equals_lower(text, before, "i") && equals_lower(text, prev, "am")) ||
@@ -182,7 +182,9 @@ namespace {
 // accents; other non-ASCII letters stay and find nothing.
 void fold_accents(std::string_view word, std::string& out) {
   // U+00C0..U+00FF by their second UTF-8 byte minus 0x80; '-' where no base letter.
-  static constexpr std::string_view kBase = "aaaaaaaceeeeiiiidnooooo-ouuuuyts" "aaaaaaaceeeeiiiidnooooo-ouuuuyty";
+  static constexpr std::string_view kBase =
+      "aaaaaaaceeeeiiiidnooooo-ouuuuyts"
+      "aaaaaaaceeeeiiiidnooooo-ouuuuyty";
   out.clear();
   for (size_t i = 0; i < word.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(word[i]);
@@ -248,7 +250,6 @@ void split_words(std::string_view text, const Lookup& lookup, std::vector<Word>&
   }
 }
 
-
 constexpr uint8_t kName = PersonDetector::kFirst | PersonDetector::kLast;
 constexpr uint8_t kWordFlag = PersonDetector::kWord;
 
@@ -302,9 +303,10 @@ size_t extend(std::string_view text, std::vector<Word>& words, size_t i, Cue cue
   return end;
 }
 
-double score_of(const PersonScores& scores, std::string_view text, const std::vector<Word>& words, size_t begin, size_t end, Cue cue,
-                bool last_first) {
-  bool any_known = std::any_of(words.begin() + begin, words.begin() + end, [](const Word& w) { return w.flags & kName; });
+double score_of(const PersonScores& scores, std::string_view text, const std::vector<Word>& words, size_t begin,
+                size_t end, Cue cue, bool last_first) {
+  bool any_known =
+      std::any_of(words.begin() + begin, words.begin() + end, [](const Word& w) { return w.flags & kName; });
   if (cue >= Cue::kWeak && any_known && (words[begin].flags & kName)) return scores.cue;
   if (cue != Cue::kNone) return scores.cue_unknown;
   if (!(words[begin].flags & kName)) return scores.pair_with_word;  // "Ayodele Brown"
@@ -329,6 +331,43 @@ double score_of(const PersonScores& scores, std::string_view text, const std::ve
   return sentence_start ? scores.single_name - kSentenceStartPenalty : scores.single_name;
 }
 
+// How the name that may start at a word starts, as find() decides it.
+struct Start {
+  bool ok = false;
+  Cue cue = Cue::kNone;
+  bool lower_case = false;  // a name in lower case after a strong cue
+  bool last_first = false;  // "Gonzalez, Maria"
+};
+
+template <typename Lookup>
+Start start_at(std::string_view text, std::vector<Word>& words, size_t i, const Lookup& lookup) {
+  Start start;
+  Word& head = words[i];
+  // Most words are in lower case and follow no cue: skip them before the
+  // cue's string comparisons, which would otherwise run on every word.
+  if ((!head.capitalised && !may_follow_strong_cue(text, words, i)) || head.initial) return start;
+  start.cue = cue_before(text, words, i);
+  // After a strong cue a name may be written in lower case: "my name is maria gonzalez".
+  start.lower_case = !head.capitalised && !head.has_digit && start.cue >= Cue::kStrong;
+  if (start.lower_case) head.flags = lookup(text.substr(head.begin, head.end - head.begin));
+  bool word = head.flags & kWordFlag;
+  // A word that is only a last name ("Can", "Long") starts no name without a cue: "Can Sarah
+  // and Carlos swap" is about Sarah.
+  bool known = (head.flags & kName) && !(start.lower_case && word && start.cue != Cue::kIntroduced) &&
+               ((head.flags & PersonDetector::kFirst) || !word || start.cue != Cue::kNone);
+  // A capitalised word in no list and no dictionary is a name after any cue
+  // ("Thanks, Ayodele"), or before a last name ("Ayodele Brown").
+  bool unknown = head.capitalised && head.flags == 0 && !is_one_of(text, head, kTitles);
+  start.ok = known || (unknown && (start.cue != Cue::kNone || before_last_name(text, words, i)));
+  // "Gonzalez, Maria": a last name, a comma, a first name.
+  const Word* next = i + 1 < words.size() ? &words[i + 1] : nullptr;
+  start.last_first = known && head.capitalised && next && is_comma_gap(gap_of(text, *next)) && next->capitalised &&
+                     (next->flags & PersonDetector::kFirst) &&
+                     (start.cue >= Cue::kStrong ||
+                      ((head.flags & PersonDetector::kLast) && !(head.flags & (PersonDetector::kFirst | kWordFlag))));
+  return start;
+}
+
 }  // namespace
 
 void PersonDetector::find(std::string_view text, std::vector<PersonSpan>& out) const {
@@ -336,37 +375,14 @@ void PersonDetector::find(std::string_view text, std::vector<PersonSpan>& out) c
   auto lookup = [this](std::string_view w) { return flags_of(w); };
   split_words(text, lookup, words);
   for (size_t i = 0; i < words.size();) {
-    Word& head = words[i];
-    // Most words are in lower case and follow no cue: skip them before the
-    // cue's string comparisons, which would otherwise run on every word.
-    if ((!head.capitalised && !may_follow_strong_cue(text, words, i)) || head.initial) {
+    Start start = start_at(text, words, i, lookup);
+    if (!start.ok) {
       ++i;
       continue;
     }
-    Cue cue = cue_before(text, words, i);
-    // After a strong cue a name may be written in lower case: "my name is maria gonzalez".
-    bool lower_case = !head.capitalised && !head.has_digit && cue >= Cue::kStrong;
-    if (lower_case) head.flags = flags_of(text.substr(head.begin, head.end - head.begin));
-    // A word that is only a last name ("Can", "Long") starts no name without a cue: "Can Sarah
-    // and Carlos swap" is about Sarah.
-    bool known = (head.flags & kName) && !(lower_case && (head.flags & kWord) && cue != Cue::kIntroduced) &&
-                 ((head.flags & kFirst) || !(head.flags & kWord) || cue != Cue::kNone);
-    // A capitalised word in no list and no dictionary is a name after any cue
-    // ("Thanks, Ayodele"), or before a last name ("Ayodele Brown").
-    bool unknown = head.capitalised && !head.initial && head.flags == 0 && !is_one_of(text, head, kTitles);
-    bool unknown_named = unknown && (cue != Cue::kNone || before_last_name(text, words, i));
-    // "Gonzalez, Maria": a last name, a comma, a first name.
-    bool last_first = known && head.capitalised && i + 1 < words.size() &&
-                      is_comma_gap(gap_of(text, words[i + 1])) && words[i + 1].capitalised &&
-                      (words[i + 1].flags & kFirst) &&
-                      (cue >= Cue::kStrong || ((head.flags & kLast) && !(head.flags & (kFirst | kWord))));
-    if (!known && !unknown_named) {
-      ++i;
-      continue;
-    }
-    size_t end = last_first ? i + 2 : extend(text, words, i, cue, lower_case, lookup);
-    double score = score_of(scores_, text, words, i, end, cue, last_first);
-    out.push_back({head.begin, words[end - 1].end, score});
+    size_t end = start.last_first ? i + 2 : extend(text, words, i, start.cue, start.lower_case, lookup);
+    out.push_back(
+        {words[i].begin, words[end - 1].end, score_of(scores_, text, words, i, end, start.cue, start.last_first)});
     i = end;
   }
 }

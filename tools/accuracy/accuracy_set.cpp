@@ -38,22 +38,22 @@ struct Value {
 };
 
 const std::vector<std::string> kFirstNames = {
-    "Maria", "James", "Jennifer", "Robert", "Linda", "Michael", "Sarah", "David", "Emily", "Daniel",
-    "Olga", "Fatima", "Ahmed", "Sven", "Carlos", "Elena", "Thomas", "Aisha", "Kevin", "Laura",
-    "Mohammed", "Hannah", "Lucas", "Sofia", "Ingrid", "Diego", "Rachel", "Victor", "Nadia", "Patrick"};
+    "Maria",    "James",  "Jennifer", "Robert", "Linda",  "Michael", "Sarah",  "David",  "Emily", "Daniel",
+    "Olga",     "Fatima", "Ahmed",    "Sven",   "Carlos", "Elena",   "Thomas", "Aisha",  "Kevin", "Laura",
+    "Mohammed", "Hannah", "Lucas",    "Sofia",  "Ingrid", "Diego",   "Rachel", "Victor", "Nadia", "Patrick"};
 // Names from outside the US and English lists the lexicons are built from.
-const std::vector<std::string> kRareFirstNames = {"Priya",  "Chidi",  "Oluwaseun", "Siobhan", "Anjali",
-                                                  "Kwame",  "Yuki",   "Aarav",     "Ngozi",   "Tenzin",
-                                                  "Bartosz", "Thandiwe", "Xiaoming", "Ayodele", "Eilidh"};
+const std::vector<std::string> kRareFirstNames = {"Priya",   "Chidi",    "Oluwaseun", "Siobhan", "Anjali",
+                                                  "Kwame",   "Yuki",     "Aarav",     "Ngozi",   "Tenzin",
+                                                  "Bartosz", "Thandiwe", "Xiaoming",  "Ayodele", "Eilidh"};
 // First names that are also common words.
-const std::vector<std::string> kWordFirstNames = {"Will", "May",   "Mark", "Grant", "Bill", "Rose", "Hope",
-                                                  "Summer", "Jordan", "Faith", "Dawn", "Jack", "Penny"};
+const std::vector<std::string> kWordFirstNames = {"Will",   "May",    "Mark",  "Grant", "Bill", "Rose", "Hope",
+                                                  "Summer", "Jordan", "Faith", "Dawn",  "Jack", "Penny"};
 const std::vector<std::string> kAccentedFirstNames = {"José", "Zoë", "Søren", "Renée", "Chloé", "Łukasz"};
 const std::vector<std::string> kLastNames = {
-    "Gonzalez", "Smith",   "Johnson", "Nguyen",  "Patel",   "Kowalski", "Okonkwo",    "Andersen", "Rossi",
-    "Tanaka",   "Haddad",  "O'Brien", "Garcia-Lopez", "Schmidt", "Novak", "Brown", "Hughes", "Fischer",
-    "Adeyemi",  "Chatterjee", "Müller", "Ramírez", "Lindqvist", "Mbeki", "Sato",  "Kaur",    "Dubois",
-    "Moreau",   "Wright",  "Hill"};
+    "Gonzalez", "Smith",   "Johnson", "Nguyen",     "Patel",        "Kowalski", "Okonkwo",   "Andersen",
+    "Rossi",    "Tanaka",  "Haddad",  "O'Brien",    "Garcia-Lopez", "Schmidt",  "Novak",     "Brown",
+    "Hughes",   "Fischer", "Adeyemi", "Chatterjee", "Müller",       "Ramírez",  "Lindqvist", "Mbeki",
+    "Sato",     "Kaur",    "Dubois",  "Moreau",     "Wright",       "Hill"};
 
 class Generator {
  public:
@@ -123,9 +123,12 @@ class Generator {
   }
   std::string card_digits() {
     switch (below(3)) {
-      case 0: return luhn_complete("4" + digits(14));
-      case 1: return luhn_complete("5" + std::to_string(1 + below(5)) + digits(13));
-      default: return luhn_complete(std::string(chance(50) ? "34" : "37") + digits(12));
+      case 0:
+        return luhn_complete("4" + digits(14));
+      case 1:
+        return luhn_complete("5" + std::to_string(1 + below(5)) + digits(13));
+      default:
+        return luhn_complete(std::string(chance(50) ? "34" : "37") + digits(12));
     }
   }
   static std::string grouped(const std::string& digits, char separator) {
@@ -144,12 +147,24 @@ class Generator {
     v.entity = "CREDIT_CARD";
     std::string number = card_digits();
     switch (below(7)) {
-      case 0: v.text = number; break;
-      case 1: v.text = grouped(number, '-'); break;
-      case 2: v.text = spaced(number), v.variant = "spaced-digits"; break;
-      case 3: v.text = fullwidth(grouped(number, ' ')), v.variant = "fullwidth"; break;
-      case 4: v.text = zero_width(grouped(number, ' '), 4), v.variant = "zero-width"; break;
-      default: v.text = grouped(number, ' '); break;
+      case 0:
+        v.text = number;
+        break;
+      case 1:
+        v.text = grouped(number, '-');
+        break;
+      case 2:
+        v.text = spaced(number), v.variant = "spaced-digits";
+        break;
+      case 3:
+        v.text = fullwidth(grouped(number, ' ')), v.variant = "fullwidth";
+        break;
+      case 4:
+        v.text = zero_width(grouped(number, ' '), 4), v.variant = "zero-width";
+        break;
+      default:
+        v.text = grouped(number, ' ');
+        break;
     }
     return v;
   }
@@ -167,17 +182,27 @@ class Generator {
     std::string d = ssn_digits();
     std::string dashed = d.substr(0, 3) + "-" + d.substr(3, 2) + "-" + d.substr(5);
     switch (below(6)) {
-      case 0: v.text = d.substr(0, 3) + " " + d.substr(3, 2) + " " + d.substr(5); break;
-      case 1: v.text = spaced(d), v.variant = "spaced-digits"; break;
-      case 2: v.text = fullwidth(dashed), v.variant = "fullwidth"; break;
-      case 3: v.text = zero_width(dashed, 3), v.variant = "zero-width"; break;
-      default: v.text = dashed; break;
+      case 0:
+        v.text = d.substr(0, 3) + " " + d.substr(3, 2) + " " + d.substr(5);
+        break;
+      case 1:
+        v.text = spaced(d), v.variant = "spaced-digits";
+        break;
+      case 2:
+        v.text = fullwidth(dashed), v.variant = "fullwidth";
+        break;
+      case 3:
+        v.text = zero_width(dashed, 3), v.variant = "zero-width";
+        break;
+      default:
+        v.text = dashed;
+        break;
     }
     return v;
   }
   Value email() {
-    static const std::vector<std::string> users = {"jane", "john.smith", "a.khan", "m_rossi", "li.wei",
-                                                   "priya.n", "carlos.g", "hr-lead", "sofia.andersen"};
+    static const std::vector<std::string> users = {"jane",    "john.smith", "a.khan",  "m_rossi",       "li.wei",
+                                                   "priya.n", "carlos.g",   "hr-lead", "sofia.andersen"};
     static const std::vector<std::string> domains = {"example.org", "mail.example.com", "corp.example.net",
                                                      "clinic.example.co.uk", "example.de"};
     Value v;
@@ -187,14 +212,22 @@ class Generator {
     switch (below(6)) {
       case 0: {
         size_t dot = domain.find('.');
-        v.text = user + " [at] " + domain.substr(0, dot) + " [dot] " + domain.substr(dot + 1, domain.find('.', dot + 1) - dot - 1);
-        if (domain.find('.', dot + 1) != std::string::npos) v.text += " [dot] " + domain.substr(domain.find('.', dot + 1) + 1);
+        v.text = user + " [at] " + domain.substr(0, dot) + " [dot] " +
+                 domain.substr(dot + 1, domain.find('.', dot + 1) - dot - 1);
+        if (domain.find('.', dot + 1) != std::string::npos)
+          v.text += " [dot] " + domain.substr(domain.find('.', dot + 1) + 1);
         v.variant = "at-dot";
         break;
       }
-      case 1: v.text = zero_width(user + "@" + domain, 2), v.variant = "zero-width"; break;
-      case 2: v.text = cyrillic_a("anna." + user + "@" + domain), v.variant = "homoglyph"; break;
-      default: v.text = user + "@" + domain; break;
+      case 1:
+        v.text = zero_width(user + "@" + domain, 2), v.variant = "zero-width";
+        break;
+      case 2:
+        v.text = cyrillic_a("anna." + user + "@" + domain), v.variant = "homoglyph";
+        break;
+      default:
+        v.text = user + "@" + domain;
+        break;
     }
     return v;
   }
@@ -205,12 +238,24 @@ class Generator {
     std::string exchange = std::to_string(2 + below(8)) + digits(2);
     if (exchange[1] == '1' && exchange[2] == '1') exchange[2] = '2';
     switch (below(10)) {
-      case 0: v.text = "(" + pick(us_areas) + ") " + exchange + "-" + digits(4), v.variant = "us"; break;
-      case 1: v.text = "+1 " + pick(us_areas) + "-" + exchange + "-" + digits(4), v.variant = "us"; break;
-      case 2: v.text = "020 7946 0" + digits(3), v.variant = "uk"; break;
-      case 3: v.text = "+44 20 7946 0" + digits(3), v.variant = "uk"; break;
-      case 4: v.text = "030 " + std::to_string(2 + below(7)) + digits(7), v.variant = "de"; break;
-      case 5: v.text = "+49 30 " + std::to_string(2 + below(7)) + digits(6), v.variant = "de"; break;
+      case 0:
+        v.text = "(" + pick(us_areas) + ") " + exchange + "-" + digits(4), v.variant = "us";
+        break;
+      case 1:
+        v.text = "+1 " + pick(us_areas) + "-" + exchange + "-" + digits(4), v.variant = "us";
+        break;
+      case 2:
+        v.text = "020 7946 0" + digits(3), v.variant = "uk";
+        break;
+      case 3:
+        v.text = "+44 20 7946 0" + digits(3), v.variant = "uk";
+        break;
+      case 4:
+        v.text = "030 " + std::to_string(2 + below(7)) + digits(7), v.variant = "de";
+        break;
+      case 5:
+        v.text = "+49 30 " + std::to_string(2 + below(7)) + digits(6), v.variant = "de";
+        break;
       case 6: {
         static const std::vector<std::string> prefixes = {"01 4", "06 ", "07 8", "04 9"};  // Paris, mobiles, Nice
         std::string prefix = pick(prefixes);
@@ -218,8 +263,12 @@ class Generator {
         v.variant = "fr";
         break;
       }
-      case 7: v.text = "+33 1 " + digits(2) + " " + digits(2) + " " + digits(2) + " " + digits(2), v.variant = "fr"; break;
-      case 8: v.text = std::to_string(7 + below(3)) + digits(4) + " " + digits(5), v.variant = "in"; break;
+      case 7:
+        v.text = "+33 1 " + digits(2) + " " + digits(2) + " " + digits(2) + " " + digits(2), v.variant = "fr";
+        break;
+      case 8:
+        v.text = std::to_string(7 + below(3)) + digits(4) + " " + digits(5), v.variant = "in";
+        break;
       default:
         v.text = fullwidth("(" + pick(us_areas) + ") " + exchange + "-" + digits(4));
         v.variant = "fullwidth";
@@ -241,11 +290,16 @@ class Generator {
   std::string iban_compact() {
     static const std::string kLetters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
     switch (below(5)) {
-      case 0: return iban_with_check("GB", from(kLetters, 4) + digits(14));
-      case 1: return iban_with_check("DE", digits(18));
-      case 2: return iban_with_check("FR", digits(23));
-      case 3: return iban_with_check("NL", from(kLetters, 4) + digits(10));
-      default: return iban_with_check("ES", digits(20));
+      case 0:
+        return iban_with_check("GB", from(kLetters, 4) + digits(14));
+      case 1:
+        return iban_with_check("DE", digits(18));
+      case 2:
+        return iban_with_check("FR", digits(23));
+      case 3:
+        return iban_with_check("NL", from(kLetters, 4) + digits(10));
+      default:
+        return iban_with_check("ES", digits(20));
     }
   }
   static std::string in_fours(const std::string& compact) {
@@ -353,27 +407,35 @@ class Generator {
         {"AWS_ACCESS_KEY", [&] { return piece("", "AKIA" + from("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16), ""); }},
         {"GITHUB_TOKEN", [&] { return piece("", "ghp_" + from(kAlnum, 36), ""); }},
         {"OPENAI_API_KEY", [&] { return piece("", "sk-proj-" + from(kAlnum, 40), ""); }},
-        {"SLACK_TOKEN", [&] { return piece("", "xoxb-" + digits(11) + "-" + digits(12) + "-" + from(kAlnum, 24), ""); }},
+        {"SLACK_TOKEN",
+         [&] { return piece("", "xoxb-" + digits(11) + "-" + digits(12) + "-" + from(kAlnum, 24), ""); }},
         {"PRIVATE_KEY", [&] { return piece("", "-----BEGIN RSA PRIVATE KEY-----", "\nMIIEow" + from(kBase64, 40)); }},
-        {"JWT", [&] {
-           return piece("Bearer ", "eyJ" + from(kUrlSafe, 20) + ".eyJ" + from(kUrlSafe, 30) + "." + from(kUrlSafe, 43), "");
+        {"JWT",
+         [&] {
+           return piece("Bearer ", "eyJ" + from(kUrlSafe, 20) + ".eyJ" + from(kUrlSafe, 30) + "." + from(kUrlSafe, 43),
+                        "");
          }},
         {"PASSWORD", [&] { return piece("password=", from(kAlnum, 10) + "!" + from(kAlnum, 3), ""); }},
         {"AWS_SECRET_KEY", [&] { return piece("aws_secret_access_key = ", from(kBase64, 40), ""); }},
         {"GCP_SERVICE_ACCOUNT_KEY", [&] { return piece("\"private_key_id\": \"", from(kHex, 40), "\""); }},
         {"GCP_API_KEY", [&] { return piece("", "AIza" + from(kUrlSafe, 35), ""); }},
         {"GCP_OAUTH_CLIENT_SECRET", [&] { return piece("", "GOCSPX-" + from(kUrlSafe, 28), ""); }},
-        {"AZURE_STORAGE_KEY", [&] {
-           return piece("DefaultEndpointsProtocol=https;AccountName=prodstore;AccountKey=", from(kBase64, 86) + "==", "");
+        {"AZURE_STORAGE_KEY",
+         [&] {
+           return piece(
+               "DefaultEndpointsProtocol=https;AccountName=prodstore;AccountKey=", from(kBase64, 86) + "==", "");
          }},
-        {"AZURE_CONNECTION_STRING", [&] {
+        {"AZURE_CONNECTION_STRING",
+         [&] {
            return piece("Endpoint=sb://prod-ns.servicebus.windows.net/;SharedAccessKeyName=Root;SharedAccessKey=",
                         from(kBase64, 43) + "=", "");
          }},
         {"GITLAB_TOKEN", [&] { return piece("", "glpat-" + from(kUrlSafe, 20), ""); }},
-        {"SLACK_WEBHOOK", [&] {
-           return piece("", "https://hooks.slack.com/services/T" + from(kUpperDigits, 10) + "/B" + from(kUpperDigits, 10) +
-                                "/" + from(kAlnum, 24),
+        {"SLACK_WEBHOOK",
+         [&] {
+           return piece("",
+                        "https://hooks.slack.com/services/T" + from(kUpperDigits, 10) + "/B" + from(kUpperDigits, 10) +
+                            "/" + from(kAlnum, 24),
                         "");
          }},
         {"STRIPE_KEY", [&] { return piece("", "sk_live_" + from(kAlnum, 24), ""); }},
@@ -384,9 +446,8 @@ class Generator {
         {"SENDGRID_API_KEY", [&] { return piece("", "SG." + from(kUrlSafe, 22) + "." + from(kUrlSafe, 43), ""); }},
         {"NPM_TOKEN", [&] { return piece("", "npm_" + from(kAlnum, 36), ""); }},
         {"PYPI_TOKEN", [&] { return piece("", "pypi-AgEIcHlwaS5vcmc" + from(kUrlSafe, 60), ""); }},
-        {"DATABASE_URL", [&] {
-           return piece("postgres://app:", from(kAlnum, 14), "@db.internal.example.com:5432/app");
-         }},
+        {"DATABASE_URL",
+         [&] { return piece("postgres://app:", from(kAlnum, 14), "@db.internal.example.com:5432/app"); }},
         {"SECRET", [&] { return piece("client_secret=", from(kUrlSafe, 24), ""); }},
     };
     const auto& [entity, make] = all[next_secret_++ % all.size()];
@@ -408,20 +469,35 @@ class Generator {
         v = {"The test fixture uses ", grouped(number, ' '), " as a sample.", "CREDIT_CARD", "bad-luhn", true};
         break;
       }
-      case 1: v = {"Your order ", "ORD-" + digits(8), " has shipped.", "SECRET", "order-id", true}; break;
+      case 1:
+        v = {"Your order ", "ORD-" + digits(8), " has shipped.", "SECRET", "order-id", true};
+        break;
       case 2:
-        v = {"request id ", from(kHex, 8) + "-" + from(kHex, 4) + "-4" + from(kHex, 3) + "-a" + from(kHex, 3) + "-" +
-                                from(kHex, 12),
-             " was logged.", "SECRET", "uuid", true};
+        v = {"request id ",
+             from(kHex, 8) + "-" + from(kHex, 4) + "-4" + from(kHex, 3) + "-a" + from(kHex, 3) + "-" + from(kHex, 12),
+             " was logged.",
+             "SECRET",
+             "uuid",
+             true};
         break;
-      case 3: v = {"The fix is in commit ", from(kHex, 40), ".", "SECRET", "git-hash", true}; break;
-      case 4: v = {"See ISBN ", "978-0-306-40615-7", " for the reference.", "CREDIT_CARD", "isbn", true}; break;
+      case 3:
+        v = {"The fix is in commit ", from(kHex, 40), ".", "SECRET", "git-hash", true};
+        break;
+      case 4:
+        v = {"See ISBN ", "978-0-306-40615-7", " for the reference.", "CREDIT_CARD", "isbn", true};
+        break;
       case 5:
-        v = {"The job ran at ", "2026-" + two(1 + below(12)) + "-" + two(1 + below(28)) + "T" + two(below(24)) + ":" +
-                                    two(below(60)) + ":" + two(below(60)) + "Z",
-             ".", "DATE_OF_BIRTH", "timestamp", true};
+        v = {"The job ran at ",
+             "2026-" + two(1 + below(12)) + "-" + two(1 + below(28)) + "T" + two(below(24)) + ":" + two(below(60)) +
+                 ":" + two(below(60)) + "Z",
+             ".",
+             "DATE_OF_BIRTH",
+             "timestamp",
+             true};
         break;
-      case 6: v = {"epoch ", "17" + digits(8), " in the log.", "PHONE_NUMBER", "epoch", true}; break;
+      case 6:
+        v = {"epoch ", "17" + digits(8), " in the log.", "PHONE_NUMBER", "epoch", true};
+        break;
       case 7: {
         static const std::vector<std::string> invalid = {"000-" + digits(2) + "-1234", "666-12-" + digits(4),
                                                          "123-00-" + digits(4), "219-09-9999", "078-05-1120"};
@@ -435,18 +511,32 @@ class Generator {
         break;
       }
       case 9:
-        v = {"Upgrade to ", "v" + std::to_string(1 + below(9)) + "." + std::to_string(below(30)) + "." + std::to_string(below(20)),
-             " first.", "IP_ADDRESS", "version", true};
+        v = {"Upgrade to ",
+             "v" + std::to_string(1 + below(9)) + "." + std::to_string(below(30)) + "." + std::to_string(below(20)),
+             " first.",
+             "IP_ADDRESS",
+             "version",
+             true};
         break;
-      case 10: v = {"Tracking number ", "1Z" + from("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 16), ".", "SECRET", "tracking", true}; break;
-      default: v = {"Build ", std::to_string(1 + below(9)) + "." + std::to_string(below(12)) + "." + digits(4), " passed.",
-                    "IP_ADDRESS", "version", true};
+      case 10:
+        v = {"Tracking number ",
+             "1Z" + from("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 16),
+             ".",
+             "SECRET",
+             "tracking",
+             true};
+        break;
+      default:
+        v = {"Build ",   std::to_string(1 + below(9)) + "." + std::to_string(below(12)) + "." + digits(4),
+             " passed.", "IP_ADDRESS",
+             "version",  true};
     }
     return v;
   }
 
   Value fill(const std::string& slot) {
-    if (slot == "NAME" || slot == "FIRST" || slot == "LAST" || slot == "LASTFIRST" || slot == "NAME_LC") return name(slot);
+    if (slot == "NAME" || slot == "FIRST" || slot == "LAST" || slot == "LASTFIRST" || slot == "NAME_LC")
+      return name(slot);
     if (slot == "EMAIL") return email();
     if (slot == "DOB") return date_of_birth();
     if (slot == "PHONE") return phone();
@@ -474,7 +564,9 @@ class Generator {
     }
     return out;
   }
-  static std::string zero_width(const std::string& value, size_t at) { return value.substr(0, at) + "\xE2\x80\x8B" + value.substr(at); }
+  static std::string zero_width(const std::string& value, size_t at) {
+    return value.substr(0, at) + "\xE2\x80\x8B" + value.substr(at);
+  }
   static std::string cyrillic_a(std::string value) {
     size_t at = value.find('a');
     return at == std::string::npos || at > value.find('@') ? value : value.replace(at, 1, "\xD0\xB0");
@@ -510,14 +602,13 @@ const std::vector<Domain>& domains() {
         "Update my contact details: email {EMAIL}, mobile {PHONE}.",
         "The router at home is {IP} and its MAC is {MAC}, the connection drops every hour.",
         "{NAME} approved the replacement last week but nothing happened.",
-        "Our technician, {NAME}, left the unit unplugged.",
-        "my card {CARD} was charged twice for the same order"},
+        "Our technician, {NAME}, left the unit unplugged.", "my card {CARD} was charged twice for the same order"},
        {"How do I reset my password on the mobile app?", "The app crashes when I open Settings on Android 14.",
         "Is there a way to export my data as CSV?", "[Will] the new plan include international calls?",
         "[Mark] the ticket as resolved, the issue is gone.", "Can I change the delivery slot to [May] 14?",
         "Where is your office in [Paris]? The page shows two addresses.",
-        "We [hope] the [Summer] sale applies to accessories too.",
-        "Do you ship to San Jose or only to Los Angeles?", "I bought the Galaxy phone at the Chase Center store."},
+        "We [hope] the [Summer] sale applies to accessories too.", "Do you ship to San Jose or only to Los Angeles?",
+        "I bought the Galaxy phone at the Chase Center store."},
        {"Thanks, {FIRST}. I've escalated the ticket to our billing team.",
         "Hello {FIRST}, I'm sorry about the delay. A replacement is on its way.",
         "I have updated the record. Kind regards,\n{NAME}", "Hi {FIRST}! Please try logging out and in again.",
@@ -548,14 +639,14 @@ const std::vector<Domain>& domains() {
         "Please draft a letter to Mr. {LAST} about the lease renewal.",
         "Dear {FIRST},\nplease find the signed contract attached.\nRegards,\n{NAME}",
         "Witness: {LASTFIRST}, present at the signing on 4 June.",
-        "My landlord {NAME} kept the deposit; his email is {EMAIL}.",
-        "Can Ms. {LAST} sign on behalf of the company?",
+        "My landlord {NAME} kept the deposit; his email is {EMAIL}.", "Can Ms. {LAST} sign on behalf of the company?",
         "The settlement goes to IBAN {IBAN}, account holder {NAME}."},
        {"What is the notice period for ending a residential lease?", "Can a verbal agreement be binding?",
         "How long do I have to appeal a small claims decision?", "Do I need a notary for a power of attorney?",
         "Is a [Will] written by hand valid without witnesses?", "The court in [Jordan] County has a backlog.",
         "Does Virginia follow the same rule as Georgia?", "Do I need a permit to film at the Lincoln Memorial?"},
-       {"Thanks, {FIRST}. I'll prepare a draft by Friday.", "Dear {FIRST},\nthe notice period is two months.\nBest regards,\n{NAME}",
+       {"Thanks, {FIRST}. I'll prepare a draft by Friday.",
+        "Dear {FIRST},\nthe notice period is two months.\nBest regards,\n{NAME}",
         "Hello {FIRST}, I'd recommend a formal demand letter first."},
        {"It depends on the jurisdiction; usually 30 days.", "Yes, if both parties can prove its terms.",
         "A handwritten [will] may need witnesses depending on the state."}},
@@ -563,8 +654,7 @@ const std::vector<Domain>& domains() {
        {"Name: {NAME}\nPosition: data analyst\nStart date: June 3",
         "{NAME} asked for parental leave starting next month, how do we record it?",
         "The performance review for {FIRST} is due Friday and I have no notes.",
-        "Employee: {LASTFIRST}\nSSN: {SSN}\nBank: {IBAN}",
-        "Can {FIRST} and {FIRST} swap shifts next week?",
+        "Employee: {LASTFIRST}\nSSN: {SSN}\nBank: {IBAN}", "Can {FIRST} and {FIRST} swap shifts next week?",
         "Please update the payroll email for {NAME} to {EMAIL}.",
         "I'm writing a reference letter for {NAME}, who worked with us for three years.",
         "The candidate, {NAME}, can be reached at {PHONE}."},
@@ -574,8 +664,8 @@ const std::vector<Domain>& domains() {
         "Our Austin and Denver offices close early on Friday.", "Should we move payroll from Workday to Gusto?"},
        {"Thanks, {FIRST}. I'll update the HR system today.", "Hi {FIRST}, the leave policy is on the intranet.",
         "I've sent the form. Cheers,\n{FIRST}"},
-       {"An onboarding checklist usually covers accounts, equipment and a buddy.",
-        "Up to five days carry over.", "I'll [mark] the request as approved."}},
+       {"An onboarding checklist usually covers accounts, equipment and a buddy.", "Up to five days carry over.",
+        "I'll [mark] the request as approved."}},
       {"finance",
        {"Wire the refund to IBAN {IBAN}, beneficiary {NAME}.",
         "Account holder: {NAME}\nCard: {CARD}\nBilling email: {EMAIL}",
@@ -596,11 +686,9 @@ const std::vector<Domain>& domains() {
       {"code",
        {"My config has {SECRET} in it, is that a problem before I push?",
         "The deploy script fails with 403, here is the env:\n{SECRET}\nany idea?",
-        "git blame shows the change came from {NAME}, should I ask them?",
-        "Thanks, {FIRST}! That fixed the build.",
+        "git blame shows the change came from {NAME}, should I ask them?", "Thanks, {FIRST}! That fixed the build.",
         "Can you review this? cc {NAME}\n```\nclient = Client(key=\"{SECRET}\")\n```",
-        "The server at {IP} refuses connections on port 5432.",
-        "I leaked {SECRET} in a public gist, what do I do?",
+        "The server at {IP} refuses connections on port 5432.", "I leaked {SECRET} in a public gist, what do I do?",
         "Our CI uses {SECRET} and {SECRET}, both from the vault."},
        {"How do I configure Kafka consumers in Python?", "The Jenkins build fails on the Docker step.",
         "What is the difference between Ruby and Rust?", "Why does git rebase rewrite commit hashes?",
@@ -666,10 +754,18 @@ std::string json_string(std::string_view text) {
   std::string out = "\"";
   for (char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char buffer[8];

@@ -95,7 +95,8 @@ int main(int argc, char** argv) {
     std::string spec = argv[i];
     size_t colon = spec.find(':');
     std::string kind = spec.substr(0, colon);
-    if (colon == std::string::npos || (kind != "first" && kind != "last")) return fail(spec + ": not first:FILE or last:FILE");
+    if (colon == std::string::npos || (kind != "first" && kind != "last"))
+      return fail(spec + ": not first:FILE or last:FILE");
     std::string path = spec.substr(colon + 1), array;
     if (size_t hash = path.find('#'); hash != std::string::npos) {
       array = path.substr(hash + 1);
@@ -111,12 +112,12 @@ int main(int argc, char** argv) {
       ++kept;
     }
     if (kept == 0) return fail(path + (array.empty() ? "" : "#" + array) + ": holds no name");
-    origins += (origins.empty() ? "" : ", ") + path.substr(path.rfind("node_modules/") == std::string::npos
-                                                               ? 0
-                                                               : path.rfind("node_modules/") + 13);
+    origins += (origins.empty() ? "" : ", ") +
+               path.substr(path.rfind("node_modules/") == std::string::npos ? 0 : path.rfind("node_modules/") + 13);
   }
   std::string dictionary;
-  if (!read_file(argv[2], dictionary)) return fail(std::string(argv[2]) + ": cannot read the dictionary; run tools/setup");
+  if (!read_file(argv[2], dictionary))
+    return fail(std::string(argv[2]) + ": cannot read the dictionary; run tools/setup");
   std::set<std::string> lower_case_words;
   for (const std::string& word : names_in_lines(dictionary)) {
     bool letters = std::all_of(word.begin(), word.end(), [](unsigned char c) { return std::islower(c); });
