@@ -171,7 +171,7 @@ class Generator {
   std::string ssn_digits() {
     unsigned area = 0;
     while (area == 0 || area == 666 || area == 78 || area == 219) area = 1 + static_cast<unsigned>(below(899));
-    char buffer[16];
+    char buffer[32];  // room for any three unsigned numbers: the compiler checks
     std::snprintf(buffer, sizeof buffer, "%03u%02u%04u", area, 1 + static_cast<unsigned>(below(99)),
                   1 + static_cast<unsigned>(below(9999)));
     return buffer;
