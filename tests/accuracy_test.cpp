@@ -92,6 +92,9 @@ std::string recall_by_variant(const Scored& scored) {
 
 TEST_CASE("the committed accuracy set is what tools/accuracy-set writes", "[accuracy]") {
   auto records = accuracy::generate();
+  // Twice in one process, the same bytes: no state survives a call (a static
+  // initialised from the generator once made the second call differ).
+  CHECK(accuracy::chat_jsonl(accuracy::generate()) == accuracy::chat_jsonl(records));
   // Regenerate with tools/accuracy-set and commit when the generator changes.
   CHECK(test::read_file(kFixtures + "/chat.jsonl") == accuracy::chat_jsonl(records));
   CHECK(test::read_file(kFixtures + "/truth.jsonl") == accuracy::labels_jsonl(records, false));
@@ -118,7 +121,7 @@ TEST_CASE("the set is large, varied and a third clean", "[accuracy]") {
   REQUIRE(packs.ok());
   for (const auto& rule : packs.value()[0].rules) {
     INFO(rule.entity);
-    CHECK(entities[rule.entity] > 0);
+    CHECK(entities[rule.entity] >= 12);
   }
   for (const char* entity : {"PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IBAN_CODE",
                              "IP_ADDRESS", "MAC_ADDRESS", "CRYPTO"}) {

@@ -54,8 +54,9 @@ std::string tokenized_term(const std::string& term) {
 }
 
 // ". ", "! ", "? " (and before a line break): the words after it are about
-// something else. Only the window after a match stops there: the one before
-// it must reach past the full stop of "Tel. 030 …" or "No. 4111 …".
+// something else. The window after a match stops there; the one before it
+// only at "? " and "! " (ends_question), as it must reach past the full stop
+// of "Tel. 030 …" or "No. 4111 …".
 bool ends_sentence(std::string_view gap) {
   for (size_t i = 0; i + 1 < gap.size(); ++i) {
     if ((gap[i] == '.' || gap[i] == '!' || gap[i] == '?') && std::isspace(static_cast<unsigned char>(gap[i + 1]))) {
@@ -65,13 +66,26 @@ bool ends_sentence(std::string_view gap) {
   return false;
 }
 
+// "? " or "! ": the window before a match stops there ("…the earnings
+// call? Order 0396…" is no phone number). A full stop does not stop it.
+bool ends_question(std::string_view gap) {
+  for (size_t i = 0; i + 1 < gap.size(); ++i) {
+    if ((gap[i] == '!' || gap[i] == '?') && std::isspace(static_cast<unsigned char>(gap[i + 1]))) return true;
+  }
+  return false;
+}
+
 // Start of the n-th word before `from`, and end of the n-th word after `to`
 // (or of the sentence, if it ends first).
 std::pair<size_t, size_t> context_window(std::string_view view, size_t from, size_t to, size_t words) {
   size_t begin = from;
   for (size_t n = 0; n < words && begin > 0;) {
+    size_t gap = begin;
     while (begin > 0 && !is_word_byte(static_cast<unsigned char>(view[begin - 1]))) --begin;
-    if (begin == 0) break;
+    if (begin == 0 || ends_question(view.substr(begin, gap - begin))) {
+      begin = gap;
+      break;
+    }
     while (begin > 0 && is_word_byte(static_cast<unsigned char>(view[begin - 1]))) --begin;
     ++n;
   }

@@ -257,9 +257,9 @@ class Generator {
         v.text = "+49 30 " + std::to_string(2 + below(7)) + digits(6), v.variant = "de";
         break;
       case 6: {
-        static const std::vector<std::string> prefixes = {"01 4", "06 ", "07 8", "04 9"};  // Paris, mobiles, Nice
-        std::string prefix = pick(prefixes);
-        v.text = prefix + digits(prefix.size() == 4 ? 1 : 2) + " " + digits(2) + " " + digits(2) + " " + digits(2);
+        // Paris, mainland mobiles, Nice (06 9x is overseas, which libphonenumber files elsewhere)
+        static const std::vector<std::string> prefixes = {"01 4", "06 1", "06 2", "06 3", "07 8", "04 9"};
+        v.text = pick(prefixes) + digits(1) + " " + digits(2) + " " + digits(2) + " " + digits(2);
         v.variant = "fr";
         break;
       }
@@ -499,7 +499,7 @@ class Generator {
         v = {"epoch ", "17" + digits(8), " in the log.", "PHONE_NUMBER", "epoch", true};
         break;
       case 7: {
-        static const std::vector<std::string> invalid = {"000-" + digits(2) + "-1234", "666-12-" + digits(4),
+        const std::vector<std::string> invalid = {"000-" + digits(2) + "-1234", "666-12-" + digits(4),
                                                          "123-00-" + digits(4), "219-09-9999", "078-05-1120"};
         v = {"The form rejected ", pick(invalid), " as invalid.", "US_SSN", "invalid-ssn", true};
         break;
@@ -602,7 +602,8 @@ const std::vector<Domain>& domains() {
         "Update my contact details: email {EMAIL}, mobile {PHONE}.",
         "The router at home is {IP} and its MAC is {MAC}, the connection drops every hour.",
         "{NAME} approved the replacement last week but nothing happened.",
-        "Our technician, {NAME}, left the unit unplugged.", "my card {CARD} was charged twice for the same order"},
+        "Our technician, {NAME}, left the unit unplugged.", "my card {CARD} was charged twice for the same order",
+        "The integration stopped working after I pasted {SECRET} into the settings page."},
        {"How do I reset my password on the mobile app?", "The app crashes when I open Settings on Android 14.",
         "Is there a way to export my data as CSV?", "[Will] the new plan include international calls?",
         "[Mark] the ticket as resolved, the issue is gone.", "Can I change the delivery slot to [May] 14?",
@@ -657,7 +658,8 @@ const std::vector<Domain>& domains() {
         "Employee: {LASTFIRST}\nSSN: {SSN}\nBank: {IBAN}", "Can {FIRST} and {FIRST} swap shifts next week?",
         "Please update the payroll email for {NAME} to {EMAIL}.",
         "I'm writing a reference letter for {NAME}, who worked with us for three years.",
-        "The candidate, {NAME}, can be reached at {PHONE}."},
+        "The candidate, {NAME}, can be reached at {PHONE}.",
+        "The onboarding script still has {SECRET} in it from last year."},
        {"What should an onboarding checklist include?", "How many vacation days carry over to next year?",
         "Draft a job ad for a senior backend engineer.", "[Grant] the new hires access to the wiki on day one.",
         "[Bill] the training to the engineering budget.", "The [Summer] interns start on [May] 2.",
@@ -674,7 +676,8 @@ const std::vector<Domain>& domains() {
         "Send the payout to my wallet {WALLET} please.",
         "The loan officer, {NAME}, asked for my tax id and phone {PHONE}.",
         "My name is {NAME} and the direct debit from {IBAN} failed.",
-        "Pay the contractor to {WALLET}, he confirmed by phone."},
+        "Pay the contractor to {WALLET}, he confirmed by phone.",
+        "The payment webhook is configured with {SECRET}; is it safe to share with the auditor?"},
        {"What's the difference between a Roth and a traditional IRA?", "How is capital gains tax calculated on stocks?",
         "Explain the difference between APR and APY.", "[Bill] payments are due on the 1st, right?",
         "Will interest rates drop in [April]?", "Is a [Grant] taxable income?",
@@ -689,7 +692,10 @@ const std::vector<Domain>& domains() {
         "git blame shows the change came from {NAME}, should I ask them?", "Thanks, {FIRST}! That fixed the build.",
         "Can you review this? cc {NAME}\n```\nclient = Client(key=\"{SECRET}\")\n```",
         "The server at {IP} refuses connections on port 5432.", "I leaked {SECRET} in a public gist, what do I do?",
-        "Our CI uses {SECRET} and {SECRET}, both from the vault."},
+        "Our CI uses {SECRET} and {SECRET}, both from the vault.",
+        "Rotating keys today:\nold: {SECRET}\nnew: {SECRET}",
+        "Is it bad that the logs print {SECRET} on startup?",
+        "```\n{SECRET}\n```\nthis is in .env, committed by mistake"},
        {"How do I configure Kafka consumers in Python?", "The Jenkins build fails on the Docker step.",
         "What is the difference between Ruby and Rust?", "Why does git rebase rewrite commit hashes?",
         "[Will] this regex work on multiline input?", "[Mark] the test as flaky and skip it for now.",
