@@ -422,15 +422,17 @@ TEST_CASE("person: a first and a last name from the lexicons are a name on their
   CHECK(names_in(*scanner, "I spoke with Maria Gonzalez yesterday") == Names{"Maria Gonzalez"});
   CHECK(names_in(*scanner, "Maria Gonzalez called") == Names{"Maria Gonzalez"});
   CHECK(names_in(*scanner, "ask Olga O'Brien about it") == Names{"Olga O'Brien"});
-  CHECK(names_in(*scanner, "ask Olga about it") == Names{"Olga"});               // a lone first name, mid-sentence
-  CHECK(names_in(*scanner, "Olga. That is all").empty());                          // ... not at a sentence start
-  CHECK(names_in(*scanner, "John M. Smith signed") == Names{"John M. Smith"});   // a middle initial
+  CHECK(names_in(*scanner, "ask Olga about it") == Names{"Olga"});              // a lone first name, mid-sentence
+  CHECK(names_in(*scanner, "Olga. That is all").empty());                       // ... not at a sentence start
+  CHECK(names_in(*scanner, "John M. Smith signed") == Names{"John M. Smith"});  // a middle initial
   CHECK(names_in(*scanner, "I told Maria I would").size() == 1);
-  CHECK(names_in(*scanner, "I told Maria I would")[0] == "Maria");                 // "I" ends the name
-  CHECK(names_in(*scanner, "José Müller") == Names{"José Müller"});              // accents fold for the lookup
+  CHECK(names_in(*scanner, "I told Maria I would")[0] == "Maria");                  // "I" ends the name
+  CHECK(names_in(*scanner, "José Müller") == Names{"José Müller"});                 // accents fold for the lookup
+  CHECK(names_in(*scanner, "with Łukasz Müller today") == Names{"Łukasz Müller"});  // a capital in two bytes
+  CHECK(names_in(*scanner, "with łukasz müller today").empty());                    // ... and its small letter
   CHECK(names_in(*scanner, "Maria Kowalczyk-Nowak came") == Names{"Maria Kowalczyk-Nowak"});  // unlisted surname
-  CHECK(names_in(*scanner, "so Maria Said nothing") == Names{"Maria"});               // a dictionary word is no surname
-  CHECK(names_in(*scanner, "Hello, I've updated it and I'm done").empty());         // contractions are no names
+  CHECK(names_in(*scanner, "so Maria Said nothing") == Names{"Maria"});      // a dictionary word is no surname
+  CHECK(names_in(*scanner, "Hello, I've updated it and I'm done").empty());  // contractions are no names
 }
 
 TEST_CASE("person: names that are common words need a cue", "[detect][person]") {
@@ -438,13 +440,13 @@ TEST_CASE("person: names that are common words need a cue", "[detect][person]") 
   auto scanner = person_scanner(dir);
   CHECK(names_in(*scanner, "I will call you in May").empty());
   CHECK(names_in(*scanner, "Will this work? Mark the test as flaky and Grant access.").empty());
-  CHECK(names_in(*scanner, "Mark Brown said so").empty());                         // both words: no
-  CHECK(names_in(*scanner, "Grant Smith approved it") == Names{"Grant Smith"});    // one of them not: yes
+  CHECK(names_in(*scanner, "Mark Brown said so").empty());                       // both words: no
+  CHECK(names_in(*scanner, "Grant Smith approved it") == Names{"Grant Smith"});  // one of them not: yes
   CHECK(names_in(*scanner, "Dear May,\nthanks") == Names{"May"});
   CHECK(names_in(*scanner, "Kind regards,\nWill") == Names{"Will"});
   CHECK(names_in(*scanner, "Thanks, Mark!") == Names{"Mark"});
-  CHECK(names_in(*scanner, "Can Olga help?") == Names{"Olga"});                    // "Can" is only a last name
-  CHECK(names_in(*scanner, "What about a Maria account?").empty());                // after an article: a thing
+  CHECK(names_in(*scanner, "Can Olga help?") == Names{"Olga"});      // "Can" is only a last name
+  CHECK(names_in(*scanner, "What about a Maria account?").empty());  // after an article: a thing
 }
 
 TEST_CASE("person: cues find names the lexicons do not hold", "[detect][person]") {
@@ -457,9 +459,9 @@ TEST_CASE("person: cues find names the lexicons do not hold", "[detect][person]"
   CHECK(names_in(*scanner, "my name is maria gonzalez and I") == Names{"maria gonzalez"});
   CHECK(names_in(*scanner, "my name is will smith") == Names{"will smith"});
   CHECK(names_in(*scanner, "Thanks, Ayodele. Bye") == Names{"Ayodele"});
-  CHECK(names_in(*scanner, "Regards,\nDr. Mbeki") == Names{"Mbeki"});              // the title is no name
-  CHECK(names_in(*scanner, "the nurse will call you").empty());                    // "nurse" cues no lower-case word
-  CHECK(names_in(*scanner, "Dear Customer, Regards,\nThe team").empty());          // words after cues: no
+  CHECK(names_in(*scanner, "Regards,\nDr. Mbeki") == Names{"Mbeki"});      // the title is no name
+  CHECK(names_in(*scanner, "the nurse will call you").empty());            // "nurse" cues no lower-case word
+  CHECK(names_in(*scanner, "Dear Customer, Regards,\nThe team").empty());  // words after cues: no
   CHECK(names_in(*scanner, "Name: production").empty());
 }
 
@@ -476,8 +478,8 @@ TEST_CASE("person: spans are exact in the original text and scores follow the pa
   CHECK(found[0].original == "Mari\xE2\x80\x8B\xD0\xB0 Gonzalez");
   CHECK(found[0].start == 3);
   CHECK(found[0].end == 18);
-  CHECK(names_in(*scanner, "with Olga about it").empty());       // single_name 0.3 is below 0.5
-  CHECK(names_in(*scanner, "Maria Gonzalez street").empty());    // negative context
+  CHECK(names_in(*scanner, "with Olga about it").empty());     // single_name 0.3 is below 0.5
+  CHECK(names_in(*scanner, "Maria Gonzalez street").empty());  // negative context
   CHECK(names_in(*scanner, "John Smith and Maria Gonzalez") == Names{"Maria Gonzalez"});  // allow list
 }
 
@@ -494,13 +496,15 @@ TEST_CASE("person: malformed person rules are refused with file, line, rule and 
     return packs.error().message;
   };
   std::string lexicons = "    lexicons: {first_names: [first.txt], last_names: [first.txt]}\n";
-  CHECK_THAT(error("    detector: persons\n" + lexicons), Catch::Contains("p.yaml:7: rule p.person: unknown detector 'persons'"));
+  CHECK_THAT(error("    detector: persons\n" + lexicons),
+             Catch::Contains("p.yaml:7: rule p.person: unknown detector 'persons'"));
   CHECK_THAT(error("    detector: person\n"), Catch::Contains("needs 'lexicons'"));
   CHECK_THAT(error("    detector: person\n    pattern: x\n" + lexicons), Catch::Contains("'pattern' does not apply"));
-  CHECK_THAT(error("    detector: person\n    lexicons: {first_names: [first.txt]}\n"), Catch::Contains("needs 'last_names'"));
-  CHECK_THAT(error("    detector: person\n    lexicons: {first_names: [nowhere.txt], last_names: [first.txt]}\n"),
-             Catch::Contains("lexicon 'nowhere.txt' is neither beside the pack nor in") &&
-                 Catch::Contains("tools/setup"));
+  CHECK_THAT(error("    detector: person\n    lexicons: {first_names: [first.txt]}\n"),
+             Catch::Contains("needs 'last_names'"));
+  CHECK_THAT(
+      error("    detector: person\n    lexicons: {first_names: [nowhere.txt], last_names: [first.txt]}\n"),
+      Catch::Contains("lexicon 'nowhere.txt' is neither beside the pack nor in") && Catch::Contains("tools/setup"));
   CHECK_THAT(error("    detector: person\n    lexicons: {first_names: [empty.txt], last_names: [first.txt]}\n"),
              Catch::Contains("holds no word"));
   CHECK_THAT(error("    detector: person\n" + lexicons + "    person_scores: {cue: 2}\n"),

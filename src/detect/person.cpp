@@ -176,21 +176,55 @@ Result<std::shared_ptr<const PersonDetector>> PersonDetector::load(const PersonL
 
 namespace {
 
+// Latin letters written in two UTF-8 bytes: Latin-1 (U+00C0..U+00FF, first
+// byte 0xC3) and Latin Extended-A (U+0100..U+017F, 0xC4 and 0xC5), the
+// letters of European names ("Müller", "Łukasz", "Dvořák"). For each: the
+// base letter ('-' where there is none) and whether it is a capital.
+constexpr std::string_view kLatin1Base =
+    "aaaaaaaceeeeiiiidnooooo-ouuuuyts"
+    "aaaaaaaceeeeiiiidnooooo-ouuuuyty";
+constexpr std::string_view kExtendedABase =
+    "aaaaaaccccccccddddeeeeeeeeeegggggggghhhhiiiiiiiiiiiijjkkkllllllllllnnnnnnnnnoooooooorrrrrrssssssssttttttuuuuuuuuuu"
+    "uuwwyyyzzzzzzs";
+constexpr std::string_view kExtendedAUpper =
+    "101010101010101010101010101010101010101010101010101010100101010101010101001010101010101010101010101010101010101010"
+    "1010101101010"
+    "0";
+
+size_t extended_a_index(unsigned char lead, unsigned char next) {
+  return (static_cast<size_t>(lead & 0x1F) << 6 | (next & 0x3F)) - 0x100;
+}
+
+char latin_base(unsigned char lead, unsigned char next) {
+  if (next < 0x80 || next > 0xBF) return '-';
+  if (lead == 0xC3) return kLatin1Base[next - 0x80];
+  if (lead == 0xC4 || lead == 0xC5) return kExtendedABase[extended_a_index(lead, next)];
+  return '-';
+}
+
+// The length in bytes of the capital letter `word` starts with; 0 if it
+// starts with none. "M" 1, "Ł" 2, "m" 0, "ł" 0.
+size_t capital_length(std::string_view word) {
+  if (word.empty()) return 0;
+  if (is_upper(word[0])) return 1;
+  if (word.size() < 2) return 0;
+  auto lead = static_cast<unsigned char>(word[0]), next = static_cast<unsigned char>(word[1]);
+  if (latin_base(lead, next) == '-') return 0;
+  bool upper = lead == 0xC3 ? next < 0x9F : kExtendedAUpper[extended_a_index(lead, next)] == '1';
+  return upper ? 2 : 0;
+}
+
 // The lists are ASCII without apostrophes: "José" is looked up as "jose",
 // "Müller" as "muller", "O'Brien" as "obrien".
 // Latin-1 letters (U+00C0 to U+00FF, two bytes starting 0xC3) lose their
 // accents; other non-ASCII letters stay and find nothing.
 void fold_accents(std::string_view word, std::string& out) {
-  // U+00C0..U+00FF by their second UTF-8 byte minus 0x80; '-' where no base letter.
-  static constexpr std::string_view kBase =
-      "aaaaaaaceeeeiiiidnooooo-ouuuuyts"
-      "aaaaaaaceeeeiiiidnooooo-ouuuuyty";
   out.clear();
   for (size_t i = 0; i < word.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(word[i]);
-    unsigned char next = i + 1 < word.size() ? static_cast<unsigned char>(word[i + 1]) : 0;
-    if (c == 0xC3 && next >= 0x80 && next <= 0xBF && kBase[next - 0x80] != '-') {
-      out += kBase[next - 0x80];
+    char base = i + 1 < word.size() ? latin_base(c, static_cast<unsigned char>(word[i + 1])) : '-';
+    if (base != '-') {
+      out += base;
       ++i;
     } else if (c != '\'') {  // "O'Brien" is listed as "obrien"
       out += to_lower(static_cast<char>(c));
@@ -238,13 +272,14 @@ void split_words(std::string_view text, const Lookup& lookup, std::vector<Word>&
     word.end = i;
     if (word.end - word.begin > 2 && text[word.end - 2] == '\'' && to_lower(text[word.end - 1]) == 's') word.end -= 2;
     size_t length = word.end - word.begin;
-    // "Maria", "Müller", "O'Brien", "J"; not "SSN" or "iPhone".
+    // "Maria", "Müller", "Łukasz", "O'Brien", "J"; not "SSN" or "iPhone".
     // An apostrophe only before another capital: "O'Brien", not "I've".
-    char second = length > 1 ? text[word.begin + 1] : 'a';
-    bool irish = second == '\'' && length > 2 && is_upper(text[word.begin + 2]);
-    word.capitalised = is_upper(text[word.begin]) && !word.has_digit &&
-                       (is_lower(second) || irish || static_cast<unsigned char>(second) >= 0x80);
-    word.initial = word.capitalised && length == 1;
+    size_t capital = capital_length(text.substr(word.begin, length));
+    char second = length > capital ? text[word.begin + capital] : 'a';
+    bool irish = second == '\'' && length > capital + 1 && is_upper(text[word.begin + capital + 1]);
+    word.capitalised =
+        capital > 0 && !word.has_digit && (is_lower(second) || irish || static_cast<unsigned char>(second) >= 0x80);
+    word.initial = word.capitalised && length == capital;
     if (word.capitalised && !word.initial) word.flags = lookup(text.substr(word.begin, length));
     words.push_back(word);
   }
