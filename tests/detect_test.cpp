@@ -463,6 +463,13 @@ TEST_CASE("person: cues find names the lexicons do not hold", "[detect][person]"
   CHECK(names_in(*scanner, "the nurse will call you").empty());            // "nurse" cues no lower-case word
   CHECK(names_in(*scanner, "Dear Customer, Regards,\nThe team").empty());  // words after cues: no
   CHECK(names_in(*scanner, "Name: production").empty());
+  CHECK(names_in(*scanner, "PATIENT: GONZALEZ, MARIA\nDOB: 1990-01-01") ==
+        Names{"GONZALEZ, MARIA"});  // headers in capitals
+  CHECK(names_in(*scanner, "JOHN SMITH signed") == Names{"JOHN SMITH"});
+  CHECK(names_in(*scanner, "OLGA OKONKWO signed") == Names{"OLGA OKONKWO"});
+  CHECK(names_in(*scanner, "Name: CHIDI SMITH") == Names{"CHIDI SMITH"});
+  CHECK(names_in(*scanner, "sent to the ED by MAY and OLGA").empty());  // acronyms, a lone name in capitals
+  CHECK(names_in(*scanner, "Name: TBD").empty());
 }
 
 TEST_CASE("person: spans are exact in the original text and scores follow the pack", "[detect][person]") {

@@ -37,11 +37,12 @@ char to_lower(char c) { return is_upper(c) ? static_cast<char>(c - 'A' + 'a') : 
 
 struct Word {
   size_t begin = 0;
-  size_t end = 0;        // of the name part: a possessive "'s" is left out
-  size_t gap_begin = 0;  // where the previous word ended: the gap is [gap_begin, begin)
-  uint8_t flags = 0;     // PersonDetector::Flag bits, looked up for capitalised words
-  bool capitalised = false;
-  bool initial = false;  // one capital letter: "J" of "J. Smith"
+  size_t end = 0;            // of the name part: a possessive "'s" is left out
+  size_t gap_begin = 0;      // where the previous word ended: the gap is [gap_begin, begin)
+  uint8_t flags = 0;         // PersonDetector::Flag bits, looked up for capitalised words
+  bool capitalised = false;  // "Maria"; also "MARIA" (shouting)
+  bool shouting = false;     // all capitals, as in headers: "PATIENT: GONZALEZ, MARIA"
+  bool initial = false;      // one capital letter: "J" of "J. Smith"
   bool has_digit = false;
 };
 
@@ -280,6 +281,13 @@ void split_words(std::string_view text, const Lookup& lookup, std::vector<Word>&
     word.capitalised =
         capital > 0 && !word.has_digit && (is_lower(second) || irish || static_cast<unsigned char>(second) >= 0x80);
     word.initial = word.capitalised && length == capital;
+    // Acronyms ("SSN", "ED", "TBD") are all capitals too: such a word counts
+    // only as a listed name, and alone only after a cue (see score_of()).
+    word.shouting = !word.initial && !word.has_digit && length > 1 &&
+                    std::all_of(text.begin() + static_cast<std::ptrdiff_t>(word.begin),
+                                text.begin() + static_cast<std::ptrdiff_t>(word.end),
+                                [](char c) { return is_upper(c) || c == '\'' || c == '-'; });
+    word.capitalised |= word.shouting;
     if (word.capitalised && !word.initial) word.flags = lookup(text.substr(word.begin, length));
     words.push_back(word);
   }
@@ -311,6 +319,14 @@ bool before_last_name(std::string_view text, const std::vector<Word>& words, siz
          is_name_gap(gap_of(text, last), words[next - 1].initial);
 }
 
+// "JAMES ADEYEMI": in capitals, a word in no list follows a listed first name
+// that is no common word, and is longer than most acronyms.
+bool unlisted_surname_in_capitals(const std::vector<Word>& words, size_t i, const Word& next) {
+  const Word& head = words[i];
+  return (head.flags & PersonDetector::kFirst) && !(head.flags & kWordFlag) && next.flags == 0 &&
+         next.end - next.begin >= 3;
+}
+
 // The end of the name that starts at words[i]: further names, initials and,
 // in capitalised text, capitalised words in no lexicon and no dictionary
 // ("Maria Okonkwo"), on one line, separated by a space.
@@ -328,7 +344,8 @@ size_t extend(std::string_view text, std::vector<Word>& words, size_t i, Cue cue
       next.flags = lookup(text.substr(next.begin, next.end - next.begin));
       // After "my name is" a name that is also a word is still a name; after "Dr." or "regards," less surely.
       if (!(next.flags & kName) || ((next.flags & kWordFlag) && cue != Cue::kIntroduced)) break;
-    } else if (!next.capitalised || (next.flags != 0 && !(next.flags & kName))) {
+    } else if (!next.capitalised || (next.flags != 0 && !(next.flags & kName)) ||
+               (next.shouting && !(next.flags & kName) && !unlisted_surname_in_capitals(words, i, next))) {
       break;
     }
     ++end;
@@ -360,7 +377,7 @@ double score_of(const PersonScores& scores, std::string_view text, const std::ve
     if (first_name && others_plain) return scores.pair_with_word;
     return scores.name_word;
   }
-  if (!first_name || first_is_word) return scores.name_word;
+  if (!first_name || first_is_word || first.shouting) return scores.name_word;
   if (begin > 0 && is_one_of(text, words[begin - 1], kDeterminers)) return scores.name_word;
   bool sentence_start = begin == 0 || !same_sentence(gap_of(text, first)) || gap_has(gap_of(text, first), '\n');
   return sentence_start ? scores.single_name - kSentenceStartPenalty : scores.single_name;
@@ -393,7 +410,8 @@ Start start_at(std::string_view text, std::vector<Word>& words, size_t i, const 
   // A capitalised word in no list and no dictionary is a name after any cue
   // ("Thanks, Ayodele"), or before a last name ("Ayodele Brown").
   bool unknown = head.capitalised && head.flags == 0 && !is_one_of(text, head, kTitles);
-  start.ok = known || (unknown && (start.cue != Cue::kNone || before_last_name(text, words, i)));
+  bool before_last = unknown && before_last_name(text, words, i);  // "NGOZI SATO" too
+  start.ok = known || before_last || (unknown && !head.shouting && start.cue != Cue::kNone);
   // "Gonzalez, Maria": a last name, a comma, a first name.
   const Word* next = i + 1 < words.size() ? &words[i + 1] : nullptr;
   start.last_first = known && head.capitalised && next && is_comma_gap(gap_of(text, *next)) && next->capitalised &&

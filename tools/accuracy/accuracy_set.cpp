@@ -11,6 +11,7 @@
 
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <functional>
@@ -104,6 +105,12 @@ class Generator {
       bool middle = chance(10);
       v.text = first + (middle ? std::string(" ") + static_cast<char>('A' + below(26)) + ". " : " ") + last;
       v.variant = middle ? "middle-initial" : "full";
+    }
+    // Headers and forms often write names in capitals: "GONZALEZ, MARIA".
+    bool ascii = std::all_of(v.text.begin(), v.text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+    if ((slot == "LASTFIRST" || slot == "NAME") && ascii && chance(10)) {
+      for (char& c : v.text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      v.variant = "capitals";
     }
     return v;
   }
@@ -500,7 +507,7 @@ class Generator {
         break;
       case 7: {
         const std::vector<std::string> invalid = {"000-" + digits(2) + "-1234", "666-12-" + digits(4),
-                                                         "123-00-" + digits(4), "219-09-9999", "078-05-1120"};
+                                                  "123-00-" + digits(4), "219-09-9999", "078-05-1120"};
         v = {"The form rejected ", pick(invalid), " as invalid.", "US_SSN", "invalid-ssn", true};
         break;
       }
@@ -692,8 +699,7 @@ const std::vector<Domain>& domains() {
         "git blame shows the change came from {NAME}, should I ask them?", "Thanks, {FIRST}! That fixed the build.",
         "Can you review this? cc {NAME}\n```\nclient = Client(key=\"{SECRET}\")\n```",
         "The server at {IP} refuses connections on port 5432.", "I leaked {SECRET} in a public gist, what do I do?",
-        "Our CI uses {SECRET} and {SECRET}, both from the vault.",
-        "Rotating keys today:\nold: {SECRET}\nnew: {SECRET}",
+        "Our CI uses {SECRET} and {SECRET}, both from the vault.", "Rotating keys today:\nold: {SECRET}\nnew: {SECRET}",
         "Is it bad that the logs print {SECRET} on startup?",
         "```\n{SECRET}\n```\nthis is in .env, committed by mistake"},
        {"How do I configure Kafka consumers in Python?", "The Jenkins build fails on the Docker step.",
