@@ -7,16 +7,16 @@
 // strong cue, lower-case ones) cost a hash lookup; the walk over the words
 // is linear. No regex runs per word.
 //
-// Scores (docs/rules.md, "PERSON"):
+// Scores (docs/rules.md, "The person detector", has the full table):
 //   a first name that is not a common word, followed by a last name or any
 //   capitalised word that is not a common word ("Maria Gonzalez")   pair
-//   the same where the first name is also a word ("Grant Thompson") pair_with_word
-//   a first name alone that is not a word ("... asked Priya")       single_name
+//   the same where the first name is also a word ("Grant Thompson"),
+//   or a word in no list before a last name ("Ayodele Brown")       pair_with_word
+//   a first name alone that is not a word ("... asked Olga")        single_name
 //   names that are common words ("Will", "May", "Mark Brown")        name_word
-//   any name after a cue (title, "my name is", "Name:", "Dear",
-//   a sign-off such as "Regards,"; and "Hi", "Thanks", "I am"…)      cue
-//   a capitalised word that is in no list, after a title, a label
-//   such as "Patient:" or "my name is" ("Dr. Okonkwo")               cue_unknown
+//   any listed name after a cue (title, "my name is", "Name:",
+//   "Dear", a sign-off such as "Regards,"; "Hi", "Thanks", "I am"…)  cue
+//   a capitalised word in no list after a cue ("Dr. Okonkwo")        cue_unknown
 #pragma once
 
 #include <cstdint>
