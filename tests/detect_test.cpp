@@ -514,6 +514,8 @@ TEST_CASE("person: malformed person rules are refused with file, line, rule and 
       Catch::Contains("lexicon 'nowhere.txt' is neither beside the pack nor in") && Catch::Contains("tools/setup"));
   CHECK_THAT(error("    detector: person\n    lexicons: {first_names: [empty.txt], last_names: [first.txt]}\n"),
              Catch::Contains("holds no word"));
+  CHECK_THAT(error("    detector: person\n    lexicons: {first_names: [/dev/zero], last_names: [first.txt]}\n"),
+             Catch::Contains("lexicon /dev/zero is not a regular file"));
   CHECK_THAT(error("    detector: person\n" + lexicons + "    person_scores: {cue: 2}\n"),
              Catch::Contains("person_scores.cue"));
   CHECK_THAT(error("    pattern: x\n" + lexicons), Catch::Contains("'lexicons' needs 'detector: person'"));

@@ -4,11 +4,14 @@
 
 #include <algorithm>
 #include <array>
+#include <filesystem>
 #include <fstream>
 
 namespace airlock::detect {
 namespace {
 
+// The largest lexicon file read (the shipped ones are under 1 MiB).
+constexpr uintmax_t kMaxLexiconBytes = 64 << 20;
 // Words longer than this are in no lexicon: skip the lookup.
 constexpr size_t kMaxNameBytes = 32;
 // A name is at most this many words: "Mary Ann J. Gonzalez".
@@ -144,6 +147,13 @@ Cue cue_before(std::string_view text, const std::vector<Word>& words, size_t i) 
 }  // namespace
 
 Status PersonDetector::read_list(const std::string& path, uint8_t flag) {
+  // A pack is untrusted: a "lexicon" that is /dev/zero or a huge file must
+  // fail, not fill memory.
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return usage_error("lexicon " + path + " is not a regular file");
+  if (std::filesystem::file_size(path, ec) > kMaxLexiconBytes || ec) {
+    return usage_error("lexicon " + path + " is larger than " + std::to_string(kMaxLexiconBytes >> 20) + " MiB");
+  }
   std::ifstream in(path);
   if (!in) return usage_error("cannot read lexicon " + path);
   size_t count = 0;
