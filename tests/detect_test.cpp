@@ -521,6 +521,13 @@ TEST_CASE("person: malformed person rules are refused with file, line, rule and 
   CHECK_THAT(error("    pattern: x\n" + lexicons), Catch::Contains("'lexicons' needs 'detector: person'"));
 }
 
+TEST_CASE("person: a copy of the shipped pack elsewhere finds its lexicons", "[detect][person]") {
+  TempDir dir;
+  test::write_file(dir / "pii.yaml", test::read_file(std::string(AIRLOCK_SOURCE_DIR) + "/rules/pii.yaml"));
+  auto packs = detect::load_packs({dir / "pii.yaml"});
+  REQUIRE(packs.ok());
+}
+
 TEST_CASE("person: the shipped lexicons load and the rule's examples hold", "[detect][person][rules]") {
   auto packs = detect::load_packs({std::string(AIRLOCK_SOURCE_DIR) + "/rules/pii.yaml"});
   REQUIRE(packs.ok());
