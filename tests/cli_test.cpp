@@ -701,6 +701,28 @@ TEST_CASE("airlock eval scores scan findings against a labelled set", "[cli][eva
   CHECK(run_airlock({"eval", "--truth", dir / "truth.jsonl"}).exit_code == 2);
 }
 
+TEST_CASE("PERSON goes through scan, eval and the default policy like any entity", "[cli][person]") {
+  TempDir dir;
+  // The committed accuracy set: eval's table has a PERSON row.
+  std::string set = std::string(AIRLOCK_SOURCE_DIR) + "/fixtures/accuracy";
+  REQUIRE(run_airlock({"scan", set + "/chat.jsonl", "--findings", dir / "found.jsonl", "-q"}).exit_code == 0);
+  CHECK_THAT(test::read_file(dir / "found.jsonl"), Catch::Contains("\"entity\":\"PERSON\",\"rule\":\"pii.person\""));
+  auto eval = run_airlock({"eval", "--truth", set + "/truth.jsonl", "--findings", dir / "found.jsonl"});
+  REQUIRE(eval.exit_code == 0);
+  CHECK_THAT(eval.out, Catch::Contains("\nPERSON "));
+  // The default policy gives each person of a record a pseudonym; "May" the month stays.
+  test::write_file(dir / "in.jsonl",
+                   R"({"messages":[{"role":"user","content":"Hi, this is Maria Gonzalez. Dr. Okonkwo moved my visit to May."},)"
+                   R"({"role":"assistant","content":"Thanks, Maria Gonzalez. I will call you in May."}]})" "\n");
+  auto result = airlock_run(
+      {dir / "in.jsonl", "-o", dir / "run", "-q", "--plaintext-output", "--policy", kPolicies + "/fine-tune-upload.yaml"});
+  REQUIRE(result.exit_code == 0);
+  std::string clean = test::read_file(dir / "run/clean.jsonl");
+  CHECK_THAT(clean, Catch::Contains("this is <PERSON_1>. Dr. <PERSON_2> moved my visit to May.") &&
+                        Catch::Contains("Thanks, <PERSON_1>. I will call you in May."));
+  CHECK_THAT(clean, !Catch::Contains("Gonzalez") && !Catch::Contains("Okonkwo"));
+}
+
 TEST_CASE("airlock scan never writes its findings over an input", "[cli][scan]") {
   TempDir dir;
   test::write_file(dir / "in.jsonl", R"({"messages":[{"role":"user","content":"mail jane.doe@example.org"}]})" "\n");

@@ -377,3 +377,163 @@ TEST_CASE("evaluation counts found, false and missed values per entity", "[detec
   CHECK(scores["CREDIT_CARD"].recall() == Approx(1.0));
   CHECK_THAT(detect::evaluation_table(scores), Catch::Contains("EMAIL_ADDRESS") && Catch::Contains("all"));
 }
+
+// ---- the person detector ------------------------------------------------------------------------
+
+namespace {
+
+// A pack with one person rule over small lexicons written beside it.
+std::unique_ptr<detect::Scanner> person_scanner(TempDir& dir, const std::string& extra = "") {
+  test::write_file(dir / "first.txt", "# first names\nmaria\nolga\njohn\nwill\nmay\ngrant\nmark\njose\n");
+  test::write_file(dir / "last.txt", "gonzalez\nsmith\nbrown\nobrien\nmuller\ncan\n");
+  test::write_file(dir / "words.txt", "will\nmay\ngrant\nmark\nbrown\ncan\nsaid\nthe\ncustomer\nteam\n");
+  test::write_file(dir / "not-words.txt", "smith\n");
+  test::write_file(dir / "p.yaml", R"(pack: p
+version: '1'
+rules:
+  - id: p.person
+    entity: PERSON
+    detector: person
+    score: 0.85
+    lexicons: {first_names: [first.txt], last_names: [last.txt], words: [words.txt], not_words: [not-words.txt]}
+)" + extra);
+  Result<std::vector<detect::RulePack>> packs = detect::load_packs({dir / "p.yaml"});
+  REQUIRE(packs.ok());
+  detect::Scanner::Options options;
+  options.min_score = 0.5;
+  auto scanner = detect::Scanner::create(std::move(packs.value()), options);
+  REQUIRE(scanner.ok());
+  return std::move(scanner.value());
+}
+
+std::vector<std::string> names_in(const detect::Scanner& scanner, const std::string& text) {
+  std::vector<std::string> out;
+  for (const Found& f : scan(scanner, text)) out.push_back(f.original);
+  return out;
+}
+
+using Names = std::vector<std::string>;
+
+}  // namespace
+
+TEST_CASE("person: a first and a last name from the lexicons are a name on their own", "[detect][person]") {
+  TempDir dir;
+  auto scanner = person_scanner(dir);
+  CHECK(names_in(*scanner, "I spoke with Maria Gonzalez yesterday") == Names{"Maria Gonzalez"});
+  CHECK(names_in(*scanner, "Maria Gonzalez called") == Names{"Maria Gonzalez"});
+  CHECK(names_in(*scanner, "ask Olga O'Brien about it") == Names{"Olga O'Brien"});
+  CHECK(names_in(*scanner, "ask Olga about it") == Names{"Olga"});              // a lone first name, mid-sentence
+  CHECK(names_in(*scanner, "Olga. That is all").empty());                       // ... not at a sentence start
+  CHECK(names_in(*scanner, "John M. Smith signed") == Names{"John M. Smith"});  // a middle initial
+  CHECK(names_in(*scanner, "I told Maria I would").size() == 1);
+  CHECK(names_in(*scanner, "I told Maria I would")[0] == "Maria");                  // "I" ends the name
+  CHECK(names_in(*scanner, "José Müller") == Names{"José Müller"});                 // accents fold for the lookup
+  CHECK(names_in(*scanner, "with Łukasz Müller today") == Names{"Łukasz Müller"});  // a capital in two bytes
+  CHECK(names_in(*scanner, "with łukasz müller today").empty());                    // ... and its small letter
+  CHECK(names_in(*scanner, "Maria Kowalczyk-Nowak came") == Names{"Maria Kowalczyk-Nowak"});  // unlisted surname
+  CHECK(names_in(*scanner, "so Maria Said nothing") == Names{"Maria"});      // a dictionary word is no surname
+  CHECK(names_in(*scanner, "Hello, I've updated it and I'm done").empty());  // contractions are no names
+}
+
+TEST_CASE("person: names that are common words need a cue", "[detect][person]") {
+  TempDir dir;
+  auto scanner = person_scanner(dir);
+  CHECK(names_in(*scanner, "I will call you in May").empty());
+  CHECK(names_in(*scanner, "Will this work? Mark the test as flaky and Grant access.").empty());
+  CHECK(names_in(*scanner, "Mark Brown said so").empty());                       // both words: no
+  CHECK(names_in(*scanner, "Grant Smith approved it") == Names{"Grant Smith"});  // one of them not: yes
+  CHECK(names_in(*scanner, "Dear May,\nthanks") == Names{"May"});
+  CHECK(names_in(*scanner, "Kind regards,\nWill") == Names{"Will"});
+  CHECK(names_in(*scanner, "Thanks, Mark!") == Names{"Mark"});
+  CHECK(names_in(*scanner, "Can Olga help?") == Names{"Olga"});      // "Can" is only a last name
+  CHECK(names_in(*scanner, "What about a Maria account?").empty());  // after an article: a thing
+}
+
+TEST_CASE("person: cues find names the lexicons do not hold", "[detect][person]") {
+  TempDir dir;
+  auto scanner = person_scanner(dir);
+  CHECK(names_in(*scanner, "Dr. Okonkwo will see you") == Names{"Okonkwo"});
+  CHECK(names_in(*scanner, "Prof Adeyemi Smith") == Names{"Adeyemi Smith"});
+  CHECK(names_in(*scanner, "Patient: Gonzalez, Maria\nDOB: 1990-01-01") == Names{"Gonzalez, Maria"});
+  CHECK(names_in(*scanner, "Name: Chidi Okafor") == Names{"Chidi Okafor"});
+  CHECK(names_in(*scanner, "my name is maria gonzalez and I") == Names{"maria gonzalez"});
+  CHECK(names_in(*scanner, "my name is will smith") == Names{"will smith"});
+  CHECK(names_in(*scanner, "Thanks, Ayodele. Bye") == Names{"Ayodele"});
+  CHECK(names_in(*scanner, "Regards,\nDr. Mbeki") == Names{"Mbeki"});      // the title is no name
+  CHECK(names_in(*scanner, "the nurse will call you").empty());            // "nurse" cues no lower-case word
+  CHECK(names_in(*scanner, "Dear Customer, Regards,\nThe team").empty());  // words after cues: no
+  CHECK(names_in(*scanner, "Name: production").empty());
+  CHECK(names_in(*scanner, "PATIENT: GONZALEZ, MARIA\nDOB: 1990-01-01") ==
+        Names{"GONZALEZ, MARIA"});  // headers in capitals
+  CHECK(names_in(*scanner, "JOHN SMITH signed") == Names{"JOHN SMITH"});
+  CHECK(names_in(*scanner, "OLGA OKONKWO signed") == Names{"OLGA OKONKWO"});
+  CHECK(names_in(*scanner, "Name: CHIDI SMITH") == Names{"CHIDI SMITH"});
+  CHECK(names_in(*scanner, "sent to the ED by MAY and OLGA").empty());  // acronyms, a lone name in capitals
+  CHECK(names_in(*scanner, "Name: TBD").empty());
+}
+
+TEST_CASE("person: spans are exact in the original text and scores follow the pack", "[detect][person]") {
+  TempDir dir;
+  auto scanner = person_scanner(dir, R"(    person_scores: {single_name: 0.3}
+    negative_context: {words: [street], window: 1, penalty: 0.5}
+    allow: [John Smith]
+)");
+  // A zero-width space inside and a Cyrillic "а": the finding covers the name as written.
+  std::string text = "日本 Mari\xE2\x80\x8B\xD0\xB0 Gonzalez";
+  auto found = scan(*scanner, text);
+  REQUIRE(found.size() == 1);
+  CHECK(found[0].original == "Mari\xE2\x80\x8B\xD0\xB0 Gonzalez");
+  CHECK(found[0].start == 3);
+  CHECK(found[0].end == 18);
+  CHECK(names_in(*scanner, "with Olga about it").empty());     // single_name 0.3 is below 0.5
+  CHECK(names_in(*scanner, "Maria Gonzalez street").empty());  // negative context
+  CHECK(names_in(*scanner, "John Smith and Maria Gonzalez") == Names{"Maria Gonzalez"});  // allow list
+}
+
+TEST_CASE("person: malformed person rules are refused with file, line, rule and reason", "[detect][person]") {
+  TempDir dir;
+  test::write_file(dir / "first.txt", "maria\n");
+  test::write_file(dir / "empty.txt", "# nothing\n");
+  std::string head = "pack: p\nversion: '1'\nrules:\n  - id: p.person\n    entity: PERSON\n    score: 0.8\n";
+  auto error = [&](const std::string& body) {
+    test::write_file(dir / "p.yaml", head + body);
+    Result<std::vector<detect::RulePack>> packs = detect::load_packs({dir / "p.yaml"});
+    REQUIRE_FALSE(packs.ok());
+    CHECK(packs.error().exit_code() == 2);
+    return packs.error().message;
+  };
+  std::string lexicons = "    lexicons: {first_names: [first.txt], last_names: [first.txt]}\n";
+  CHECK_THAT(error("    detector: persons\n" + lexicons),
+             Catch::Contains("p.yaml:7: rule p.person: unknown detector 'persons'"));
+  CHECK_THAT(error("    detector: person\n"), Catch::Contains("needs 'lexicons'"));
+  CHECK_THAT(error("    detector: person\n    pattern: x\n" + lexicons), Catch::Contains("'pattern' does not apply"));
+  CHECK_THAT(error("    detector: person\n    lexicons: {first_names: [first.txt]}\n"),
+             Catch::Contains("needs 'last_names'"));
+  CHECK_THAT(
+      error("    detector: person\n    lexicons: {first_names: [nowhere.txt], last_names: [first.txt]}\n"),
+      Catch::Contains("lexicon 'nowhere.txt' is neither beside the pack nor in") && Catch::Contains("tools/setup"));
+  CHECK_THAT(error("    detector: person\n    lexicons: {first_names: [empty.txt], last_names: [first.txt]}\n"),
+             Catch::Contains("holds no word"));
+  CHECK_THAT(error("    detector: person\n    lexicons: {first_names: [/dev/zero], last_names: [first.txt]}\n"),
+             Catch::Contains("lexicon /dev/zero is not a regular file"));
+  CHECK_THAT(error("    detector: person\n" + lexicons + "    person_scores: {cue: 2}\n"),
+             Catch::Contains("person_scores.cue"));
+  CHECK_THAT(error("    pattern: x\n" + lexicons), Catch::Contains("'lexicons' needs 'detector: person'"));
+}
+
+TEST_CASE("person: a copy of the shipped pack elsewhere finds its lexicons", "[detect][person]") {
+  TempDir dir;
+  test::write_file(dir / "pii.yaml", test::read_file(std::string(AIRLOCK_SOURCE_DIR) + "/rules/pii.yaml"));
+  auto packs = detect::load_packs({dir / "pii.yaml"});
+  REQUIRE(packs.ok());
+}
+
+TEST_CASE("person: the shipped lexicons load and the rule's examples hold", "[detect][person][rules]") {
+  auto packs = detect::load_packs({std::string(AIRLOCK_SOURCE_DIR) + "/rules/pii.yaml"});
+  REQUIRE(packs.ok());
+  auto scanner = detect::Scanner::create(std::move(packs.value()), {});
+  REQUIRE(scanner.ok());
+  auto failures = detect::check_examples(*scanner.value());
+  REQUIRE(failures.ok());
+  CHECK(failures.value().empty());
+}

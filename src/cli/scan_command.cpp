@@ -238,8 +238,9 @@ int rules_command(const std::vector<std::string>& args) {
         for (const detect::ValidatorUse& use : rule.validators) {
           validators += (validators.empty() ? "" : ",") + std::string(use.validator->name);
         }
-        std::printf("  %-36s %-24s score %.2f%s%s\n", rule.id.c_str(), rule.entity.c_str(), rule.score,
-                    validators.empty() ? "" : "  validators ", validators.c_str());
+        std::printf("  %-36s %-24s score %.2f%s%s%s%s\n", rule.id.c_str(), rule.entity.c_str(), rule.score,
+                    validators.empty() ? "" : "  validators ", validators.c_str(),
+                    rule.detector.empty() ? "" : "  detector ", rule.detector.c_str());
       }
     }
     return 0;

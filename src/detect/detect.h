@@ -23,6 +23,8 @@
 
 namespace airlock::detect {
 
+class PersonDetector;  // person.h: the lexicons and scores of a `detector: person` rule
+
 struct ValidatorUse {
   const ValidatorInfo* validator = nullptr;
   ValidatorParams params;
@@ -37,7 +39,12 @@ struct ContextWords {
 struct Rule {
   std::string id;       // "pii.email", unique across the packs of a scan
   std::string entity;   // "EMAIL_ADDRESS" (Presidio's names where one exists)
-  std::string pattern;  // RE2 syntax
+  std::string pattern;  // RE2 syntax; empty for a detector rule
+  // A built-in detector instead of a pattern: "person" (names from
+  // lexicons, docs/rules.md). Its candidates go through allow lists,
+  // negative context, minimum score and overlaps like any pattern's.
+  std::string detector;
+  std::shared_ptr<const PersonDetector> person;
   double score = 0.5;   // before context
   bool case_insensitive = false;
   // Matched case-insensitively with leetspeak spellings (o/0, i/1, e/3,

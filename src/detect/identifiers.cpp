@@ -123,9 +123,24 @@ bool iban_check(std::string_view value, const ValidatorParams&) {
 
 // ---- us_ssn, us_itin ----------------------------------------------------------------------------
 
-// The nine digits of an "AAA-GG-SSSS" number, written with dashes, with spaces, or without
-// separators: one style throughout.
+// Nine digits with one separator between each two, the same throughout ("5 3 6 2 2 1 2 3 4"):
+// the way a number is written to get past filters.
+std::optional<std::string> spaced_digits(std::string_view value) {
+  if (value.size() != 17) return std::nullopt;
+  std::string digits;
+  for (size_t i = 0; i < value.size(); ++i) {
+    if (i % 2 == 0 ? !is_digit(value[i]) : (value[i] != value[1] || std::string_view(" -.").find(value[i]) == std::string_view::npos)) {
+      return std::nullopt;
+    }
+    if (i % 2 == 0) digits += value[i];
+  }
+  return digits;
+}
+
+// The nine digits of an "AAA-GG-SSSS" number, written with dashes, with spaces, without
+// separators (one style throughout), or digit by digit.
 std::optional<std::string> area_group_serial(std::string_view value) {
+  if (value.size() == 17) return spaced_digits(value);
   if (value.size() == 9) {
     if (!std::all_of(value.begin(), value.end(), is_digit)) return std::nullopt;
     return std::string(value);

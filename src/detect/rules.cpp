@@ -12,6 +12,7 @@
 
 #include "config/yaml_reader.h"
 #include "detect/detect.h"
+#include "detect/person.h"
 #include "io/io.h"
 
 namespace airlock::detect {
@@ -80,6 +81,84 @@ class PackReader : public config::YamlReader {
     return "\\b(?:" + alternatives + ")\\b";
   }
 
+  // A lexicon file named by a pack: beside the pack if it is there, else in
+  // the lexicon folder (AIRLOCK_LEXICONS, or the one the build writes).
+  Result<std::string> lexicon_path(const YAML::Node& node, const std::string& rule_id, const std::string& name) const {
+    std::filesystem::path path = name;
+    if (path.is_absolute()) return path.string();
+    std::filesystem::path beside = std::filesystem::path(file()).parent_path() / path;
+    std::error_code ec;
+    if (std::filesystem::exists(beside, ec)) return beside.string();
+    const char* from_env = std::getenv("AIRLOCK_LEXICONS");
+    std::filesystem::path folder = from_env && *from_env ? from_env : AIRLOCK_LEXICON_DIR;
+    if (std::filesystem::exists(folder / path, ec)) return (folder / path).string();
+    return error_at(node, rule_id,
+                    "lexicon '" + name + "' is neither beside the pack nor in " + folder.string() +
+                        ": the build makes the shipped lexicons from the name lists tools/setup installs "
+                        "(run tools/setup, then build), or set AIRLOCK_LEXICONS to a folder that has it");
+  }
+
+  Result<PersonLexiconFiles> lexicons(const YAML::Node& node, const std::string& rule_id) const {
+    if (!node.IsMap()) {
+      return error_at(node, rule_id, "'lexicons' must be {first_names: [...], last_names: [...], words: [...]}");
+    }
+    Status keys = check_keys(node, rule_id, {"first_names", "last_names", "words", "not_words"}, "'lexicons'");
+    if (!keys.ok()) return keys.error();
+    PersonLexiconFiles files;
+    for (auto [key, target] : {std::pair{"first_names", &files.first_names}, std::pair{"last_names", &files.last_names},
+                               std::pair{"words", &files.words}, std::pair{"not_words", &files.not_words}}) {
+      if (!node[key]) {
+        // Optional: without words no name needs a cue.
+        if (std::string(key) == "words" || std::string(key) == "not_words") continue;
+        return error_at(node, rule_id, std::string("'lexicons' needs '") + key + "'");
+      }
+      Result<std::vector<std::string>> names = strings(node[key], rule_id, std::string("lexicons.") + key);
+      if (!names.ok()) return names.error();
+      for (const std::string& name : names.value()) {
+        Result<std::string> path = lexicon_path(node[key], rule_id, name);
+        if (!path.ok()) return path.error();
+        target->push_back(path.value());
+      }
+    }
+    return files;
+  }
+
+  Result<PersonScores> person_scores(const YAML::Node& node, const std::string& rule_id, double pair) const {
+    PersonScores scores;
+    scores.pair = pair;
+    if (!node) return scores;
+    if (!node.IsMap()) return error_at(node, rule_id, "'person_scores' must be a mapping");
+    Status keys = check_keys(node, rule_id, {"pair_with_word", "single_name", "name_word", "cue", "cue_unknown"},
+                             "'person_scores'");
+    if (!keys.ok()) return keys.error();
+    for (auto [key, target] :
+         {std::pair{"pair_with_word", &scores.pair_with_word}, std::pair{"single_name", &scores.single_name},
+          std::pair{"name_word", &scores.name_word}, std::pair{"cue", &scores.cue},
+          std::pair{"cue_unknown", &scores.cue_unknown}}) {
+      if (!node[key]) continue;
+      Result<double> value = number(node[key], rule_id, std::string("person_scores.") + key, 0, 1);
+      if (!value.ok()) return value.error();
+      *target = value.value();
+    }
+    return scores;
+  }
+
+  // `detector: person`: no pattern; lexicons and scores instead.
+  Status person_detector(const YAML::Node& node, Rule& rule) const {
+    for (const char* key : {"pattern", "terms_file", "flags", "value_group"}) {
+      if (node[key]) return error_at(node[key], rule.id, std::string("'") + key + "' does not apply to a detector rule");
+    }
+    if (!node["lexicons"]) return error_at(node, rule.id, "a person rule needs 'lexicons'");
+    Result<PersonLexiconFiles> files = lexicons(node["lexicons"], rule.id);
+    if (!files.ok()) return files.error();
+    Result<PersonScores> scores = person_scores(node["person_scores"], rule.id, rule.score);
+    if (!scores.ok()) return scores.error();
+    Result<std::shared_ptr<const PersonDetector>> detector = PersonDetector::load(files.value(), scores.value());
+    if (!detector.ok()) return error_at(node["lexicons"], rule.id, detector.error().message);
+    rule.person = std::move(detector.value());
+    return ok_status();
+  }
+
   Result<ValidatorUse> validator(const YAML::Node& node, const std::string& rule_id) const {
     ValidatorUse use;
     std::string name;
@@ -109,7 +188,7 @@ class PackReader : public config::YamlReader {
     Status keys = check_keys(node, id,
                              {"id", "entity", "pattern", "terms_file", "score", "flags", "value_group", "validators",
                               "context", "negative_context", "allow", "allow_patterns", "examples", "description",
-                              "category", "severity"},
+                              "category", "severity", "detector", "lexicons", "person_scores"},
                              "a rule");
     if (!keys.ok()) return keys.error();
     Rule rule;
@@ -119,7 +198,12 @@ class PackReader : public config::YamlReader {
     for (const char* required : {"entity", "score"}) {
       if (!node[required]) return error_at(node, id, std::string("missing '") + required + "'");
     }
-    if (!node["pattern"] && !node["terms_file"]) return error_at(node, id, "missing 'pattern' (or 'terms_file')");
+    if (!node["pattern"] && !node["terms_file"] && !node["detector"]) {
+      return error_at(node, id, "missing 'pattern' (or 'terms_file', or 'detector')");
+    }
+    for (const char* key : {"lexicons", "person_scores"}) {
+      if (node[key] && !node["detector"]) return error_at(node[key], id, std::string("'") + key + "' needs 'detector: person'");
+    }
     Result<std::string> entity = scalar(node["entity"], id, "entity");
     if (!entity.ok()) return entity.error();
     rule.entity = entity.value();
@@ -140,6 +224,13 @@ class PackReader : public config::YamlReader {
     Result<double> score = number(node["score"], id, "score", 0, 1);
     if (!score.ok()) return score.error();
     rule.score = score.value();
+    if (node["detector"]) {
+      Result<std::string> detector = scalar(node["detector"], id, "detector");
+      if (!detector.ok()) return detector.error();
+      if (detector.value() != "person") return error_at(node["detector"], id, "unknown detector '" + detector.value() + "' (person)");
+      rule.detector = detector.value();
+      if (Status s = person_detector(node, rule); !s.ok()) return s.error();
+    }
     if (node["flags"]) {
       Result<std::vector<std::string>> flags = strings(node["flags"], id, "flags");
       if (!flags.ok()) return flags.error();

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "detect/detect.h"
+#include "detect/person.h"
 #include "text/text.h"
 
 namespace airlock::detect {
@@ -52,19 +53,47 @@ std::string tokenized_term(const std::string& term) {
   return out + ' ';
 }
 
-// Start of the n-th word before `from`, and end of the n-th word after `to`.
+// ". ", "! ", "? " (and before a line break): the words after it are about
+// something else. The window after a match stops there; the one before it
+// only at "? " and "! " (ends_question), as it must reach past the full stop
+// of "Tel. 030 …" or "No. 4111 …".
+bool ends_sentence(std::string_view gap) {
+  for (size_t i = 0; i + 1 < gap.size(); ++i) {
+    if ((gap[i] == '.' || gap[i] == '!' || gap[i] == '?') && std::isspace(static_cast<unsigned char>(gap[i + 1]))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// "? " or "! ": the window before a match stops there ("…the earnings
+// call? Order 0396…" is no phone number). A full stop does not stop it.
+bool ends_question(std::string_view gap) {
+  for (size_t i = 0; i + 1 < gap.size(); ++i) {
+    if ((gap[i] == '!' || gap[i] == '?') && std::isspace(static_cast<unsigned char>(gap[i + 1]))) return true;
+  }
+  return false;
+}
+
+// Start of the n-th word before `from`, and end of the n-th word after `to`
+// (or of the sentence, if it ends first).
 std::pair<size_t, size_t> context_window(std::string_view view, size_t from, size_t to, size_t words) {
   size_t begin = from;
   for (size_t n = 0; n < words && begin > 0;) {
+    size_t gap = begin;
     while (begin > 0 && !is_word_byte(static_cast<unsigned char>(view[begin - 1]))) --begin;
-    if (begin == 0) break;
+    if (begin == 0 || ends_question(view.substr(begin, gap - begin))) {
+      begin = gap;
+      break;
+    }
     while (begin > 0 && is_word_byte(static_cast<unsigned char>(view[begin - 1]))) --begin;
     ++n;
   }
   size_t end = to;
   for (size_t n = 0; n < words && end < view.size();) {
+    size_t gap = end;
     while (end < view.size() && !is_word_byte(static_cast<unsigned char>(view[end]))) ++end;
-    if (end == view.size()) break;
+    if (end == view.size() || ends_sentence(view.substr(gap, end - gap))) break;
     while (end < view.size() && is_word_byte(static_cast<unsigned char>(view[end]))) ++end;
     ++n;
   }
@@ -94,7 +123,8 @@ bool any_term_in(const std::vector<std::string>& terms, const std::string& words
 // kept two threads at the speed of one; so every thread compiles its own.
 struct Compiled {
   std::unique_ptr<RE2::Set> set;
-  std::vector<std::unique_ptr<RE2>> regexes;
+  std::vector<uint32_t> set_rules;             // the rule of each pattern in the set
+  std::vector<std::unique_ptr<RE2>> regexes;  // one per rule; null for a detector rule
   std::vector<std::vector<std::unique_ptr<RE2>>> allow_regexes;
 };
 
@@ -109,6 +139,7 @@ struct Scanner::Impl {
   std::vector<int> value_groups;                         // capture group index per rule; 0: the whole match
   std::vector<std::vector<std::string>> context_terms;   // tokenised
   std::vector<std::vector<std::string>> negative_terms;  // tokenised
+  std::vector<uint32_t> detector_rules;                  // rules with a built-in detector, run on every string
   std::unique_ptr<text::Normalizer> normalizer;
   const uint64_t id = next_scanner_id++;
   mutable std::mutex compiled_mutex;
@@ -131,22 +162,27 @@ struct Scanner::Impl {
     rule_options.set_max_mem(options.rule_max_mem);
     rule_options.set_log_errors(false);
     for (const Rule& rule : rules) {
-      std::string pattern = (rule.case_insensitive || rule.leetspeak ? "(?i)" : "") +
-                            (rule.leetspeak ? with_leetspeak(rule.pattern) : rule.pattern);
-      auto regex = std::make_unique<RE2>(pattern, rule_options);
-      if (!regex->ok()) return rule_error(rule, "pattern rejected by RE2: " + regex->error());
-      std::string set_error;
-      if (out->set->Add(pattern, &set_error) < 0) return rule_error(rule, "pattern rejected by RE2: " + set_error);
       std::vector<std::unique_ptr<RE2>> allows;
       for (const std::string& allow : rule.allow_patterns) {
         auto allow_regex = std::make_unique<RE2>(allow, rule_options);
         if (!allow_regex->ok()) return rule_error(rule, "allow pattern rejected by RE2: " + allow_regex->error());
         allows.push_back(std::move(allow_regex));
       }
-      out->regexes.push_back(std::move(regex));
       out->allow_regexes.push_back(std::move(allows));
+      if (rule.person) {  // a detector: nothing for the set
+        out->regexes.push_back(nullptr);
+        continue;
+      }
+      std::string pattern = (rule.case_insensitive || rule.leetspeak ? "(?i)" : "") +
+                            (rule.leetspeak ? with_leetspeak(rule.pattern) : rule.pattern);
+      auto regex = std::make_unique<RE2>(pattern, rule_options);
+      if (!regex->ok()) return rule_error(rule, "pattern rejected by RE2: " + regex->error());
+      std::string set_error;
+      if (out->set->Add(pattern, &set_error) < 0) return rule_error(rule, "pattern rejected by RE2: " + set_error);
+      out->set_rules.push_back(static_cast<uint32_t>(out->regexes.size()));
+      out->regexes.push_back(std::move(regex));
     }
-    if (!rules.empty() && !out->set->Compile()) {
+    if (!out->set_rules.empty() && !out->set->Compile()) {
       return usage_error("the rule set does not fit its memory budget (" + std::to_string(options.set_max_mem >> 20) +
                          " MiB): too many or too large patterns");
     }
@@ -162,8 +198,10 @@ struct Scanner::Impl {
     for (size_t i = 0; i < rules.size(); ++i) {
       const Rule& rule = rules[i];
       if (!ids.insert(rule.id).second) return rule_error(rule, "duplicate rule id");
+      if (!rule.detector.empty() && !rule.person) return rule_error(rule, "detector '" + rule.detector + "' not loaded");
+      if (rule.person) detector_rules.push_back(static_cast<uint32_t>(i));
       int group = 0;
-      if (!rule.value_group.empty()) {
+      if (!rule.value_group.empty() && !rule.person) {
         const auto& named_groups = first.value()->regexes[i]->NamedCapturingGroups();
         auto named = named_groups.find(rule.value_group);
         if (named == named_groups.end()) {
@@ -199,6 +237,8 @@ struct Scanner::Impl {
   // Runs one set over `text` and collects the candidates of the rules it
   // reports. An out-of-memory set is an error, never "no match".
   Status match_set(const Compiled& compiled, std::string_view text, std::vector<Candidate>& out) const {
+    for (uint32_t index : detector_rules) collect(compiled, index, text, out);
+    if (compiled.set_rules.empty()) return ok_status();
     thread_local std::vector<int> matched;
     matched.clear();
     RE2::Set::ErrorInfo error{};
@@ -210,7 +250,7 @@ struct Scanner::Impl {
                                 : "the rule set gave an inconsistent result");
     }
     std::sort(matched.begin(), matched.end());
-    for (int index : matched) collect(compiled, static_cast<uint32_t>(index), text, out);
+    for (int index : matched) collect(compiled, compiled.set_rules[static_cast<size_t>(index)], text, out);
     return ok_status();
   }
 
@@ -226,9 +266,10 @@ struct Scanner::Impl {
     return true;
   }
 
-  double score(uint32_t index, std::string_view view, size_t begin, size_t end) const {
+  // `base` (the rule's score, or what its detector gave) adjusted by context.
+  double score(uint32_t index, double base, std::string_view view, size_t begin, size_t end) const {
     const Rule& rule = rules[index];
-    double score = rule.score;
+    double score = base;
     if (context_terms[index].empty() && negative_terms[index].empty()) return score;
     thread_local std::string words;
     auto adjusted = [&](const ContextWords& context, const std::vector<std::string>& terms, double sign) {
@@ -248,6 +289,7 @@ struct Scanner::Impl {
 
   // Every accepted match of one rule, left to right, without overlaps.
   void collect(const Compiled& compiled, uint32_t index, std::string_view view, std::vector<Candidate>& out) const {
+    if (rules[index].person) return collect_names(compiled, index, view, out);
     const RE2& regex = *compiled.regexes[index];
     int group = value_groups[index];
     std::vector<re2::StringPiece> parts(static_cast<size_t>(group) + 1);
@@ -264,7 +306,19 @@ struct Scanner::Impl {
       size_t begin = static_cast<size_t>(value.data() - view.data());
       size_t end = begin + value.size();
       if (!accepted(compiled, index, view.substr(begin, value.size()))) continue;
-      out.push_back({begin, end, score(index, view, begin, end), index});
+      out.push_back({begin, end, score(index, rules[index].score, view, begin, end), index});
+    }
+  }
+
+  void collect_names(const Compiled& compiled, uint32_t index, std::string_view view,
+                     std::vector<Candidate>& out) const {
+    thread_local std::vector<PersonSpan> names;
+    names.clear();
+    rules[index].person->find(view, names);
+    for (const PersonSpan& name : names) {
+      if (out.size() >= kMaxCandidatesPerString) break;
+      if (!accepted(compiled, index, view.substr(name.begin, name.end - name.begin))) continue;
+      out.push_back({name.begin, name.end, score(index, name.score, view, name.begin, name.end), index});
     }
   }
 
