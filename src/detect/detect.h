@@ -71,7 +71,7 @@ struct RulePack {
   std::string version;
   std::string description;
   std::string file;
-  std::string sha256;  // of the file's bytes, for the audit trail
+  std::string sha256;  // of the file and the lexicons its rules read, for the audit trail
   std::vector<Rule> rules;
 };
 

@@ -22,6 +22,8 @@ namespace {
 class PackReader : public config::YamlReader {
  public:
   explicit PackReader(std::string file) : YamlReader(std::move(file), "rule ") {}
+  // Every lexicon file the pack's rules read, in the order named.
+  const std::vector<std::string>& lexicon_files() const { return lexicon_files_; }
 
   Result<ContextWords> context(const YAML::Node& node, const std::string& rule_id, const std::string& key,
                                double default_adjust) const {
@@ -118,6 +120,7 @@ class PackReader : public config::YamlReader {
         Result<std::string> path = lexicon_path(node[key], rule_id, name);
         if (!path.ok()) return path.error();
         target->push_back(path.value());
+        lexicon_files_.push_back(path.value());
       }
     }
     return files;
@@ -322,6 +325,8 @@ class PackReader : public config::YamlReader {
     return pack;
   }
 
+ private:
+  mutable std::vector<std::string> lexicon_files_;  // filled while reading
 };
 
 }  // namespace
@@ -330,10 +335,21 @@ Result<RulePack> load_pack(const std::string& path) {
   std::string bytes;
   Result<YAML::Node> root = config::load_yaml_file(path, &bytes);
   if (!root.ok()) return root.error();
-  Result<RulePack> pack = PackReader(path).pack(root.value());
+  PackReader reader(path);
+  Result<RulePack> pack = reader.pack(root.value());
   if (!pack.ok()) return pack;
+  // The pack's digest covers what decides its findings: the file, and the
+  // lexicons its rules read (each after a line naming it).
   io::Sha256 digest;
   digest.update(bytes);
+  for (const std::string& lexicon : reader.lexicon_files()) {
+    std::ifstream in(lexicon, std::ios::binary);
+    std::ostringstream content;
+    content << in.rdbuf();
+    if (!in) return usage_error(path + ": cannot read lexicon " + lexicon);
+    digest.update("\n--- lexicon " + std::filesystem::path(lexicon).filename().string() + "\n");
+    digest.update(content.str());
+  }
   pack->sha256 = digest.hex_digest();
   return pack;
 }
