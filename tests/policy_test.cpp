@@ -263,7 +263,18 @@ TEST_CASE("policy: surrogates are realistic, deterministic per key, and cannot b
   std::string ip = fake("IP_ADDRESS", "8.8.8.8");
   CHECK((ip.rfind("192.0.2.", 0) == 0 || ip.rfind("198.51.100.", 0) == 0 || ip.rfind("203.0.113.", 0) == 0));
   CHECK(fake("IP_ADDRESS", "2001:4860::8888").rfind("2001:db8::", 0) == 0);
-  CHECK(fake("PERSON", "Jane Doe").rfind("<PERSON_", 0) == 0);  // no generator: a keyed pseudonym
+  CHECK(fake("MEDICAL_RECORD_NUMBER", "00123456").rfind("<MEDICAL_RECORD_NUMBER_", 0) == 0);  // no generator
+  // Names keep their shape: first and last, "Last, First", one word, capitals.
+  std::string name = fake("PERSON", "Jane Doe");
+  CHECK(name == fake("PERSON", "jane doe"));  // one person, one surrogate
+  REQUIRE(name.find(' ') != std::string::npos);
+  CHECK(std::isupper(static_cast<unsigned char>(name[0])));
+  CHECK(std::islower(static_cast<unsigned char>(name[1])));
+  CHECK(fake("PERSON", "Doe, Jane").find(", ") != std::string::npos);
+  CHECK(fake("PERSON", "Jane").find(' ') == std::string::npos);
+  std::string shouted = fake("PERSON", "JANE DOE");
+  CHECK(std::none_of(shouted.begin(), shouted.end(), [](char ch) { return std::islower(static_cast<unsigned char>(ch)); }));
+  CHECK(fake("PERSON", "Jane Doe") != fake("PERSON", "John Roe"));
 }
 
 TEST_CASE("policy: entities can be rejected in messages of a given role", "[policy]") {

@@ -579,6 +579,35 @@ class DigestDigits {
   size_t pos_ = 0;
 };
 
+// A name of the same shape as `value`: "First Last", "Last, First", or one
+// word; in capitals when the value was. The names come from a fixed list of
+// common US given names and surnames (Census), not from the installed
+// lexicons, so one key gives the same surrogates on every machine.
+std::string surrogate_name(std::string_view value, DigestDigits& random) {
+  static const char* kFirst[] = {"James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda",
+                                 "David", "Elizabeth", "William", "Barbara", "Richard", "Susan", "Joseph", "Jessica",
+                                 "Thomas", "Sarah", "Charles", "Karen", "Daniel", "Lisa", "Matthew", "Nancy",
+                                 "Anthony", "Sandra", "Steven", "Ashley", "Andrew", "Emily", "Kevin", "Michelle",
+                                 "Brian", "Amanda", "George", "Melissa", "Edward", "Rebecca", "Jason", "Laura"};
+  static const char* kLast[] = {"Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis",
+                                "Rodriguez", "Martinez", "Hernandez", "Lopez", "Wilson", "Anderson", "Thomas", "Taylor",
+                                "Moore", "Jackson", "Martin", "Lee", "Thompson", "White", "Harris", "Clark",
+                                "Lewis", "Robinson", "Walker", "Young", "Allen", "King", "Wright", "Scott",
+                                "Hill", "Green", "Adams", "Baker", "Nelson", "Carter", "Mitchell", "Roberts"};
+  std::string first = kFirst[random.next(sizeof kFirst / sizeof *kFirst)];
+  std::string last = kLast[random.next(sizeof kLast / sizeof *kLast)];
+  if (last == first) last = "Walker";  // "Thomas Thomas" reads like a mistake
+  std::string name;
+  if (value.find(',') != std::string_view::npos) name = last + ", " + first;
+  else if (value.find(' ') != std::string_view::npos) name = first + " " + last;
+  else name = first;
+  bool capitals = std::none_of(value.begin(), value.end(), [](char ch) { return std::islower(static_cast<unsigned char>(ch)); });
+  if (capitals) {
+    for (char& ch : name) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  }
+  return name;
+}
+
 char luhn_check_digit(const std::string& digits) {
   int sum = 0;
   bool twice = true;  // the check digit will be appended on the right
@@ -607,6 +636,7 @@ std::string with_shape(const std::string& digits, std::string_view shape) {
 std::string surrogate(std::string_view entity, std::string_view value, std::string_view digest_hex) {
   DigestDigits random(digest_hex);
   if (entity == "EMAIL_ADDRESS") return "user" + std::string(digest_hex.substr(0, 8)) + "@example.com";
+  if (entity == "PERSON") return surrogate_name(value, random);
   if (entity == "PHONE_NUMBER") {
     // 555-0100 to 555-0199 are reserved for fiction in every NANP area.
     unsigned area = 201 + random.next(780);

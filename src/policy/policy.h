@@ -42,7 +42,8 @@ struct Action {
 // A fake of `entity` chosen by `digest_hex` (64 hex digits of a keyed HMAC
 // of the value): an address at example.com, a 555-01xx phone number, a
 // Luhn-valid card in a test range with the original's grouping, an SSN in
-// the never-assigned area 666, a documentation IP (RFC 5737 / RFC 3849).
+// the never-assigned area 666, a documentation IP (RFC 5737 / RFC 3849), a
+// common name of the same shape ("First Last", "Last, First", one word).
 // Empty for an entity with no generator (the caller pseudonymizes).
 std::string surrogate(std::string_view entity, std::string_view value, std::string_view digest_hex);
 
