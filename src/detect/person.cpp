@@ -68,7 +68,10 @@ bool equals_lower(std::string_view text, const Word& word, std::string_view lowe
 
 template <size_t N>
 bool is_one_of(std::string_view text, const Word& word, const std::array<std::string_view, N>& terms) {
-  return std::any_of(terms.begin(), terms.end(), [&](std::string_view t) { return equals_lower(text, word, t); });
+  // Most words start with a letter no term starts with: one comparison each.
+  char first = to_lower(text[word.begin]);
+  return std::any_of(terms.begin(), terms.end(),
+                     [&](std::string_view t) { return t[0] == first && equals_lower(text, word, t); });
 }
 
 constexpr std::array<std::string_view, 16> kTitles = {"dr",        "mr",    "mrs",   "ms",    "mx",  "miss",
@@ -266,7 +269,9 @@ void split_words(std::string_view text, const Lookup& lookup, std::vector<Word>&
       ++i;
       continue;
     }
-    Word word;
+    // Filled in place: building a Word on the stack and copying it in made
+    // the CPU wait on store forwarding for every word.
+    Word& word = words.emplace_back();
     word.begin = i;
     word.gap_begin = previous_end;
     while (i < text.size()) {
@@ -299,7 +304,6 @@ void split_words(std::string_view text, const Lookup& lookup, std::vector<Word>&
                                 [](char c) { return is_upper(c) || c == '\'' || c == '-'; });
     word.capitalised |= word.shouting;
     if (word.capitalised && !word.initial) word.flags = lookup(text.substr(word.begin, length));
-    words.push_back(word);
   }
 }
 
