@@ -721,7 +721,7 @@ TEST_CASE("airlock validate says whether the fine-tuning service would accept a 
   test::write_file(dir / "good.jsonl", good);
   auto accepted = run_airlock({"validate", dir / "good.jsonl"});
   CHECK(accepted.exit_code == 0);
-  CHECK_THAT(accepted.out, Catch::Contains("12 examples: the file would be accepted"));
+  CHECK_THAT(accepted.out, Catch::Contains("12 examples (chat, gpt-4o-2024-08-06): the file would be accepted"));
   auto sample = run_airlock({"validate", kSample, "--json"});
   CHECK(sample.exit_code == 1);
   CHECK_THAT(sample.out, Catch::Contains(R"("accepted":false)") &&
