@@ -728,3 +728,38 @@ TEST_CASE("airlock validate says whether the fine-tuning service would accept a 
                              Catch::Contains(R"("not_object":{"count":1,"first_lines":[6]})"));
   CHECK(run_airlock({"validate", dir / "missing.jsonl"}).exit_code == 3);
 }
+
+TEST_CASE("airlock validate counts tokens per encoding and prices the training", "[cli][finetune][tokens]") {
+  const std::string fixtures = std::string(AIRLOCK_SOURCE_DIR) + "/fixtures/finetune";
+  auto report = run_airlock({"validate", fixtures + "/chat/good.jsonl", "--model", "gpt-4o-mini", "--epochs", "2", "--json"});
+  CHECK(report.exit_code == 0);
+  CHECK_THAT(report.out, Catch::Contains(R"("model":"gpt-4o-mini-2024-07-18","encoding":"o200k_base")") &&
+                             Catch::Contains(R"("o200k_base":{"content_tokens":)") &&
+                             Catch::Contains(R"("cl100k_base":{"content_tokens":)") &&
+                             Catch::Contains(R"("epochs":2)") && Catch::Contains(R"("estimated_cost_usd":)"));
+  auto text = run_airlock({"validate", fixtures + "/preference/good.jsonl", "--format", "auto"});
+  CHECK(text.exit_code == 0);
+  CHECK_THAT(text.out, Catch::Contains("12 examples (preference, gpt-4o-2024-08-06)") &&
+                           Catch::Contains("estimated cost: $") && Catch::Contains("per example min"));
+  auto batch = run_airlock({"validate", fixtures + "/batch/bad_url.jsonl", "--format", "batch", "--json"});
+  CHECK(batch.exit_code == 1);
+  CHECK_THAT(batch.out, Catch::Contains(R"("bad_url":{"count":1,"first_lines":[6]})") &&
+                            Catch::Contains(R"("estimated_cost_usd":null)"));
+  auto too_long = run_airlock({"validate", fixtures + "/chat/too_many_tokens.jsonl", "--models", fixtures + "/models.yaml"});
+  CHECK(too_long.exit_code == 1);
+  CHECK_THAT(too_long.out, Catch::Contains("error too_many_tokens: 1 (lines 7)"));
+}
+
+TEST_CASE("airlock validate refuses an unknown model, format or a broken models file with exit 2", "[cli][finetune]") {
+  const std::string good = std::string(AIRLOCK_SOURCE_DIR) + "/fixtures/finetune/chat/good.jsonl";
+  auto model = run_airlock({"validate", good, "--model", "gpt-9"});
+  CHECK(model.exit_code == 2);
+  CHECK_THAT(model.err, Catch::Contains("unknown model 'gpt-9'"));
+  CHECK(run_airlock({"validate", good, "--format", "xml"}).exit_code == 2);
+  CHECK(run_airlock({"validate", good, "--epochs", "0"}).exit_code == 2);
+  TempDir dir;
+  test::write_file(dir / "models.yaml", "taken: x\nmodels: [\n");
+  auto bad = run_airlock({"validate", good, "--models", dir / "models.yaml"});
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.err, Catch::Contains(dir / "models.yaml:"));
+}

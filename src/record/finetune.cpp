@@ -120,9 +120,9 @@ void check_message(dom::element message, const Report& report, bool training, st
   bool has_tool_calls = !object["tool_calls"].get(tool_calls) && tool_calls.type() != dom::element_type::NULL_VALUE;
   if (has_tool_calls && (!assistant || !valid_tool_calls(tool_calls))) {
     report("bad_tool_calls");
-    has_tool_calls = false;
+  } else if (has_tool_calls) {
+    collect_tool_calls(tool_calls, counted);
   }
-  if (has_tool_calls) collect_tool_calls(tool_calls, counted);
   dom::element content;
   bool content_missing = object["content"].get(content) || content.type() == dom::element_type::NULL_VALUE;
   bool may_omit_content = assistant && (has_tool_calls || object["function_call"].error() == simdjson::SUCCESS);
