@@ -13,6 +13,8 @@
 #include "pipeline/pipeline.h"
 #include "crypto/keyed_hash.h"
 #include "pipeline/policy_stage.h"
+#include "pipeline/token_stage.h"
+#include "tokens/tokens.h"
 
 namespace airlock::cli {
 namespace {
@@ -75,6 +77,10 @@ Options:
   --max-line-bytes N      longest line kept as a record (default 16M); longer
                           lines go to quarantine as too_large without being
                           held in memory. Accepts K, M and G suffixes.
+  --count-tokens ENC      count the selected fields' tokens (o200k_base or
+                          cl100k_base) before the policy and in the clean
+                          output, for summary.json's "tokens"; off by default
+                          (it costs about as much CPU as detection)
   --force                 replace the outputs of an earlier run in DIR
   -q, --quiet             no progress line and no report on stderr
   -h, --help              this text
@@ -94,6 +100,7 @@ struct RunArgs {
   pipeline::OutputProtection protection;
   std::string policy;  // empty: the default
   std::string pseudonym_key;
+  std::string count_tokens;  // an encoding name, or empty
   bool fields_given = false;
   std::string out_dir;
   bool force = false;
@@ -109,6 +116,7 @@ Result<RunArgs> parse_run_args(const std::vector<std::string>& args) {
                              {"--plaintext-output", "", false},
                              {"--policy", "-p", true},
                              {"--pseudonym-key", "", true},
+                             {"--count-tokens", "", true},
                              {"--force", "", false},
                              {"--quiet", "-q", false},
                              {"--help", "-h", false}});
@@ -124,6 +132,11 @@ Result<RunArgs> parse_run_args(const std::vector<std::string>& args) {
   run.protection.plaintext_clean = a.has("--plaintext-output");
   run.policy = a.value("--policy");
   run.pseudonym_key = a.value("--pseudonym-key");
+  run.count_tokens = a.value("--count-tokens");
+  if (!run.count_tokens.empty()) {
+    Result<tokens::Encoding> encoding = tokens::encoding_from_name(run.count_tokens);
+    if (!encoding.ok()) return encoding.error();
+  }
   run.fields_given = a.has("--fields");
   Status options = read_pipeline_options(a, run.options);
   if (!options.ok()) return options.error();
@@ -132,6 +145,25 @@ Result<RunArgs> parse_run_args(const std::vector<std::string>& args) {
   run.quiet = a.has("--quiet");
   if (run.out_dir.empty()) return usage_error("--out DIR is required");
   return run;
+}
+
+// --count-tokens: a counting stage on each side of the policy, or none.
+struct TokenStages {
+  std::unique_ptr<pipeline::TokenCountStage> before;
+  std::unique_ptr<pipeline::TokenCountStage> after;
+};
+
+Result<TokenStages> make_token_stages(const std::string& encoding_name) {
+  TokenStages stages;
+  if (encoding_name.empty()) return stages;
+  Result<tokens::Encoding> encoding = tokens::encoding_from_name(encoding_name);
+  if (!encoding.ok()) return encoding.error();
+  Result<const tokens::Tokenizer*> tokenizer = tokens::Tokenizer::get(encoding.value());
+  if (!tokenizer.ok()) return tokenizer.error();
+  using Place = pipeline::TokenCountStage::Place;
+  stages.before = std::make_unique<pipeline::TokenCountStage>(*tokenizer.value(), Place::kBeforePolicy);
+  stages.after = std::make_unique<pipeline::TokenCountStage>(*tokenizer.value(), Place::kAfterPolicy);
+  return stages;
 }
 
 std::string format_duration(double seconds) {
@@ -204,8 +236,12 @@ int run_command(const std::vector<std::string>& args) {
   }
 
   std::unique_ptr<pipeline::PolicyStage> policy_stage = make_policy_stage(loaded.value(), &key.value());
+  Result<TokenStages> token_stages = make_token_stages(run.count_tokens);
+  if (!token_stages.ok()) return report_error(token_stages.error());
   std::vector<const pipeline::Stage*> stages;
+  if (token_stages->before) stages.push_back(token_stages->before.get());
   if (policy_stage) stages.push_back(policy_stage.get());
+  if (token_stages->after) stages.push_back(token_stages->after.get());
   Result<pipeline::Summary> summary =
       pipeline::run(run.options, std::move(inputs.value()), stages, dir.value()->sinks());
   if (show_progress) std::cerr << "\r\033[K" << std::flush;
@@ -213,6 +249,7 @@ int run_command(const std::vector<std::string>& args) {
   summary->clean_file = dir.value()->clean_file();
   summary->quarantine_file = dir.value()->quarantine_file();
   apply_gate(policy, loaded->sha256, summary.value());
+  if (token_stages->before) pipeline::add_token_totals(summary.value(), *token_stages->before, *token_stages->after);
   if (policy.needs_key()) {
     summary->pseudonym_key_source = key_source;
     summary->pseudonym_key_fingerprint = key_fingerprint(key.value());

@@ -125,6 +125,12 @@ struct Summary {
   // ("generated, in pseudonym-key.age" or "given") and its fingerprint.
   std::string pseudonym_key_source;
   std::string pseudonym_key_fingerprint;
+  // With --count-tokens (pipeline/token_stage.h): the selected fields'
+  // tokens in every record before the policy, and in the clean records
+  // after it. An empty encoding: not counted.
+  std::string tokens_encoding;
+  uint64_t tokens_before_policy = 0;
+  uint64_t tokens_after_policy = 0;
 };
 
 struct Sinks {
