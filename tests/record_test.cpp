@@ -454,7 +454,7 @@ TEST_CASE("chat tokens are counted as OpenAI's cookbook counts them", "[record][
   CHECK(checker.tokens().count(tokens::Encoding::kCl100kBase) == 1);
 }
 
-TEST_CASE("--format auto decides from the first record", "[record][finetune]") {
+TEST_CASE("the auto format is decided by the first record", "[record][finetune]") {
   for (const char* format : {"chat", "preference", "batch"}) {
     auto checker = check_file(kFineTuneFixtures + "/" + format + "/good.jsonl", record::FineTuneFormat::kAuto);
     CHECK(record::format_name(checker.format()) == format);
