@@ -129,6 +129,14 @@ void PreTokenizer::decode(std::string_view utf8) {
   offsets_.push_back(utf8.size());
 }
 
+void PreTokenizer::release_if_large() {
+  constexpr size_t kKeep = 1 << 20;  // characters
+  if (classes_.capacity() <= kKeep) return;
+  classes_ = {};
+  ascii_ = {};
+  offsets_ = {};
+}
+
 // The end of the run of characters with any of `mask`'s classes from `i`.
 size_t PreTokenizer::run(size_t i, unsigned mask) const {
   size_t n = classes_.size();

@@ -33,10 +33,14 @@ class PreTokenizer {
       piece(utf8.substr(offsets_[i], offsets_[end] - offsets_[i]));
       i = end;
     }
+    release_if_large();
   }
 
  private:
   void decode(std::string_view utf8);
+  // The buffers take 10 bytes a character and live as long as the thread:
+  // after an unusually long text, give the memory back.
+  void release_if_large();
   size_t match_o200k(size_t i) const;
   size_t match_cl100k(size_t i) const;
   size_t match_punctuation(size_t i, bool slash_after) const;

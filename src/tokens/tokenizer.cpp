@@ -2,6 +2,8 @@
 #include <functional>
 #include <mutex>
 #include <queue>
+#include <string>
+#include <unordered_map>
 
 #include "tokens/pretokenize.h"
 #include "tokens/ranks.h"
@@ -80,11 +82,57 @@ void merge_long(const Ranks& ranks, std::string_view piece, std::vector<uint32_t
   for (uint32_t i = 0; i < n; i = next[i]) ids.push_back(ranks.find(piece.substr(i, next[i] - i)));
 }
 
-void encode_piece(const Ranks& ranks, std::string_view piece, std::vector<uint32_t>& ids) {
+// Pieces that take more than one token repeat (rare words, identifiers,
+// runs of CJK), and merging is most of the cost, so each thread keeps the
+// ids of the pieces it merged, up to a bound; then it starts afresh.
+class PieceCache {
+ public:
+  static constexpr size_t kMaxEntries = 1 << 15;
+  static constexpr size_t kMaxPieceBytes = 64;
+
+  // The cached ids of `piece`, or nullptr.
+  const uint32_t* find(std::string_view piece, size_t& count) const {
+    auto found = entries_.find(piece);
+    if (found == entries_.end()) return nullptr;
+    count = found->second.second;
+    return ids_.data() + found->second.first;
+  }
+  void add(std::string_view piece, const uint32_t* ids, size_t count) {
+    if (entries_.size() >= kMaxEntries) {
+      entries_.clear();
+      ids_.clear();
+    }
+    entries_.emplace(std::string(piece), std::pair<uint32_t, uint32_t>(static_cast<uint32_t>(ids_.size()), static_cast<uint32_t>(count)));
+    ids_.insert(ids_.end(), ids, ids + count);
+  }
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::pair<uint32_t, uint32_t>, Hash, std::equal_to<>> entries_;
+  std::vector<uint32_t> ids_;
+};
+
+void encode_piece(const Ranks& ranks, PieceCache& cache, std::string_view piece, std::vector<uint32_t>& ids) {
   uint32_t whole = ranks.find(piece);
   if (whole != kNone) return ids.push_back(whole);
   if (piece.size() > kLongPiece) return merge_long(ranks, piece, ids);
+  bool cacheable = piece.size() <= PieceCache::kMaxPieceBytes;
+  size_t count = 0;
+  if (const uint32_t* cached = cacheable ? cache.find(piece, count) : nullptr) {
+    ids.insert(ids.end(), cached, cached + count);
+    return;
+  }
+  size_t before = ids.size();
   merge_short(ranks, piece, ids);
+  if (cacheable) cache.add(piece, ids.data() + before, ids.size() - before);
+}
+
+PieceCache& piece_cache(Encoding encoding) {
+  thread_local PieceCache caches[std::size(kEncodings)];
+  return caches[static_cast<size_t>(encoding)];
 }
 
 internal::PreTokenizer& pre_tokenizer(Encoding encoding) {
@@ -130,15 +178,17 @@ Result<const Tokenizer*> Tokenizer::get(Encoding encoding) {
 }
 
 void Tokenizer::encode(std::string_view utf8, std::vector<uint32_t>& ids) const {
-  pre_tokenizer(encoding_).split(utf8, [&](std::string_view piece) { encode_piece(*ranks_, piece, ids); });
+  PieceCache& cache = piece_cache(encoding_);
+  pre_tokenizer(encoding_).split(utf8, [&](std::string_view piece) { encode_piece(*ranks_, cache, piece, ids); });
 }
 
 uint64_t Tokenizer::count(std::string_view utf8) const {
   thread_local std::vector<uint32_t> scratch;
   uint64_t total = 0;
+  PieceCache& cache = piece_cache(encoding_);
   pre_tokenizer(encoding_).split(utf8, [&](std::string_view piece) {
     scratch.clear();
-    encode_piece(*ranks_, piece, scratch);
+    encode_piece(*ranks_, cache, piece, scratch);
     total += scratch.size();
   });
   return total;
