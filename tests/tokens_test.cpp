@@ -1,9 +1,13 @@
 // tokens: o200k_base and cl100k_base against js-tiktoken's golden ids.
 #include "tokens/tokens.h"
 
+#include "tokens/bpe.h"
+#include "tokens/ranks.h"
+
 #include <simdjson.h>
 
 #include <catch2/catch.hpp>
+#include <random>
 #include <string>
 #include <thread>
 
@@ -132,4 +136,47 @@ TEST_CASE("encodings are named as OpenAI names them", "[tokens]") {
   auto unknown = tokens::encoding_from_name("p50k_base");
   REQUIRE_FALSE(unknown.ok());
   CHECK(unknown.error().message.find("o200k_base") != std::string::npos);
+}
+
+TEST_CASE("the heap merge and tiktoken's pairwise merge agree on every piece", "[tokens][differential]") {
+  // Differential: merge_long serves pieces over kLongPiece bytes, where the
+  // golden set has few; both must give the same ids on any bytes. Pieces
+  // are cut from the golden texts (real scripts) and from random bytes.
+  std::vector<Golden> cases = load_golden();
+  std::string all;
+  for (const Golden& golden : cases) all += golden.text;
+  std::mt19937 random(7);
+  for (Encoding encoding : tokens::kEncodings) {
+    auto ranks = tokens::Tokenizer::Ranks::parse(encoding, tokens::embedded_rank_file(encoding));
+    REQUIRE(ranks.ok());
+    for (int i = 0; i < 3000; ++i) {
+      size_t length = 1 + random() % 300;
+      std::string piece;
+      if (i % 3 == 0) {
+        for (size_t k = 0; k < length; ++k) piece.push_back(static_cast<char>(random() % 256));
+      } else {
+        piece = all.substr(random() % (all.size() - length), length);
+      }
+      std::vector<uint32_t> pairwise, heap;
+      tokens::internal::merge_short(*ranks.value(), piece, pairwise);
+      tokens::internal::merge_long(*ranks.value(), piece, heap);
+      INFO(tokens::encoding_name(encoding) << " piece " << i);
+      REQUIRE(pairwise == heap);
+    }
+  }
+}
+
+TEST_CASE("a damaged rank file is refused with the reason", "[tokens]") {
+  std::string_view real = tokens::embedded_rank_file(Encoding::kCl100kBase);
+  auto other_pattern = tokens::Tokenizer::Ranks::parse(Encoding::kO200kBase, real);
+  REQUIRE_FALSE(other_pattern.ok());
+  CHECK_THAT(other_pattern.error().message, Catch::Contains("pre-tokenizer pattern"));
+  std::string truncated(real.substr(0, real.rfind(' ', real.size() / 2)));
+  truncated += "\"}";
+  auto short_file = tokens::Tokenizer::Ranks::parse(Encoding::kCl100kBase, truncated);
+  REQUIRE_FALSE(short_file.ok());
+  CHECK_THAT(short_file.error().message, Catch::Contains("ranks, not 100256"));
+  std::string bad_base64(real);
+  bad_base64.replace(bad_base64.find("IQ=="), 4, "I!==");
+  CHECK_FALSE(tokens::Tokenizer::Ranks::parse(Encoding::kCl100kBase, bad_base64).ok());
 }
