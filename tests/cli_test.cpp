@@ -750,10 +750,10 @@ TEST_CASE("airlock validate counts tokens per encoding and prices the training",
   CHECK_THAT(too_long.out, Catch::Contains("error too_many_tokens: 1 (lines 7)"));
 }
 
-TEST_CASE("airlock run --count-tokens puts token totals before and after the policy in the summary", "[cli][tokens]") {
+TEST_CASE("airlock run --count-tokens puts tokens and cost before and after the policy in the summary", "[cli][tokens]") {
   TempDir dir;
   const std::string good = std::string(AIRLOCK_SOURCE_DIR) + "/fixtures/finetune/chat/good.jsonl";
-  auto result = airlock_run({good, "-o", dir / "run", "--count-tokens", "o200k_base", "-q"});
+  auto result = airlock_run({good, "-o", dir / "run", "--count-tokens", "gpt-4o", "-q"});
   REQUIRE(result.exit_code == 0);
   // The chat fields of a plain chat file are its messages' contents, so the
   // run counts what validate calls content_tokens; format-check edits nothing.
@@ -762,15 +762,16 @@ TEST_CASE("airlock run --count-tokens puts token totals before and after the pol
   REQUIRE(at != std::string::npos);
   std::string content = validated.out.substr(at + 31, validated.out.find(',', at) - at - 31);
   CHECK_THAT(test::read_file(dir / "run/summary.json"),
-             Catch::Contains(R"("tokens":{"encoding":"o200k_base","before_policy":)" + content + R"(,"after_policy":)" +
-                             content + "}"));
+             Catch::Contains(R"("tokens":{"model":"gpt-4o-2024-08-06","encoding":"o200k_base","before_policy":)" +
+                             content + R"(,"after_policy":)" + content +
+                             R"(,"training_usd_per_million_tokens":25.0000,"prices_taken":"2025-06-01")"));
   // A redacting policy shortens the clean output's count.
   TempDir redacted;
   test::write_file(redacted / "in.jsonl", sensitive_chat(1));
-  auto policy = airlock_run({redacted / "in.jsonl", "-o", redacted / "run", "--count-tokens", "cl100k_base", "-q",
+  auto policy = airlock_run({redacted / "in.jsonl", "-o", redacted / "run", "--count-tokens", "gpt-3.5-turbo", "-q",
                              "--policy", kPolicies + "/fine-tune-upload.yaml"});
   std::string summary = test::read_file(redacted / "run/summary.json");
-  CHECK_THAT(summary, Catch::Contains(R"("tokens":{"encoding":"cl100k_base")"));
+  CHECK_THAT(summary, Catch::Contains(R"("tokens":{"model":"gpt-3.5-turbo-0125","encoding":"cl100k_base")"));
   auto number_after = [&](const std::string& key) {
     size_t at = summary.find("\"" + key + "\":");
     REQUIRE(at != std::string::npos);
@@ -778,7 +779,10 @@ TEST_CASE("airlock run --count-tokens puts token totals before and after the pol
   };
   CHECK(number_after("after_policy") > 0);
   CHECK(number_after("after_policy") < number_after("before_policy"));
-  CHECK(run_airlock({"run", good, "-o", dir / "x", "--count-tokens", "gpt2", "-r", test_key().recipient}).exit_code == 2);
+  auto unknown = run_airlock({"run", good, "-o", dir / "x", "--count-tokens", "gpt2", "-r", test_key().recipient});
+  CHECK(unknown.exit_code == 2);
+  CHECK_THAT(unknown.err, Catch::Contains("unknown model 'gpt2'"));
+  CHECK_FALSE(test::exists(dir / "x"));  // refused before anything was created
 }
 
 TEST_CASE("airlock validate refuses an unknown model, format or a broken models file with exit 2", "[cli][finetune]") {

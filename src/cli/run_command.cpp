@@ -7,6 +7,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/model_loading.h"
 #include "cli/crypto_io.h"
 #include "cli/policy_loading.h"
 #include "cli/pipeline_options.h"
@@ -77,10 +78,14 @@ Options:
   --max-line-bytes N      longest line kept as a record (default 16M); longer
                           lines go to quarantine as too_large without being
                           held in memory. Accepts K, M and G suffixes.
-  --count-tokens ENC      count the selected fields' tokens (o200k_base or
-                          cl100k_base) before the policy and in the clean
-                          output, for summary.json's "tokens"; off by default
-                          (it costs about as much CPU as detection)
+  --count-tokens MODEL    count the selected fields' tokens with MODEL's
+                          encoding (gpt-4o, gpt-4o-mini, gpt-3.5-turbo, ... from
+                          policies/models.yaml) before the policy and in the
+                          clean output, with the cost of a training epoch on
+                          them, in the report and summary.json's "tokens"; off
+                          by default (it costs about as much CPU as detection)
+  --models FILE           the models file for --count-tokens (default: the
+                          shipped policies/models.yaml)
   --force                 replace the outputs of an earlier run in DIR
   -q, --quiet             no progress line and no report on stderr
   -h, --help              this text
@@ -100,7 +105,8 @@ struct RunArgs {
   pipeline::OutputProtection protection;
   std::string policy;  // empty: the default
   std::string pseudonym_key;
-  std::string count_tokens;  // an encoding name, or empty
+  std::string count_tokens;  // a model name, or empty
+  std::string models_file;
   bool fields_given = false;
   std::string out_dir;
   bool force = false;
@@ -117,6 +123,7 @@ Result<RunArgs> parse_run_args(const std::vector<std::string>& args) {
                              {"--policy", "-p", true},
                              {"--pseudonym-key", "", true},
                              {"--count-tokens", "", true},
+                             {"--models", "", true},
                              {"--force", "", false},
                              {"--quiet", "-q", false},
                              {"--help", "-h", false}});
@@ -133,10 +140,7 @@ Result<RunArgs> parse_run_args(const std::vector<std::string>& args) {
   run.policy = a.value("--policy");
   run.pseudonym_key = a.value("--pseudonym-key");
   run.count_tokens = a.value("--count-tokens");
-  if (!run.count_tokens.empty()) {
-    Result<tokens::Encoding> encoding = tokens::encoding_from_name(run.count_tokens);
-    if (!encoding.ok()) return encoding.error();
-  }
+  run.models_file = a.value("--models");
   run.fields_given = a.has("--fields");
   Status options = read_pipeline_options(a, run.options);
   if (!options.ok()) return options.error();
@@ -147,22 +151,33 @@ Result<RunArgs> parse_run_args(const std::vector<std::string>& args) {
   return run;
 }
 
-// --count-tokens: a counting stage on each side of the policy, or none.
+// --count-tokens MODEL: a counting stage on each side of the policy, or none.
 struct TokenStages {
+  std::optional<LoadedModel> model;
   std::unique_ptr<pipeline::TokenCountStage> before;
   std::unique_ptr<pipeline::TokenCountStage> after;
+
+  void add_to(pipeline::Summary& summary) const {
+    if (!model) return;
+    summary.tokens = pipeline::TokenSummary{model->limits.name,
+                                            std::string(tokens::encoding_name(model->limits.encoding)),
+                                            model->limits.training_usd_per_million,
+                                            model->prices_taken,
+                                            before->total(),
+                                            after->total()};
+  }
 };
 
-Result<TokenStages> make_token_stages(const std::string& encoding_name) {
+Result<TokenStages> make_token_stages(const RunArgs& run) {
   TokenStages stages;
-  if (encoding_name.empty()) return stages;
-  Result<tokens::Encoding> encoding = tokens::encoding_from_name(encoding_name);
-  if (!encoding.ok()) return encoding.error();
-  Result<const tokens::Tokenizer*> tokenizer = tokens::Tokenizer::get(encoding.value());
-  if (!tokenizer.ok()) return tokenizer.error();
+  if (run.count_tokens.empty()) return stages;
+  Result<LoadedModel> model = load_model(run.count_tokens, run.models_file);
+  if (!model.ok()) return model.error();
+  const tokens::Tokenizer& tokenizer = *tokens::Tokenizer::get(model->limits.encoding).value();
   using Place = pipeline::TokenCountStage::Place;
-  stages.before = std::make_unique<pipeline::TokenCountStage>(*tokenizer.value(), Place::kBeforePolicy);
-  stages.after = std::make_unique<pipeline::TokenCountStage>(*tokenizer.value(), Place::kAfterPolicy);
+  stages.before = std::make_unique<pipeline::TokenCountStage>(tokenizer, Place::kBeforePolicy);
+  stages.after = std::make_unique<pipeline::TokenCountStage>(tokenizer, Place::kAfterPolicy);
+  stages.model = std::move(model).value();
   return stages;
 }
 
@@ -216,6 +231,8 @@ int run_command(const std::vector<std::string>& args) {
 
   Result<crypto::SecretBytes> key = read_pseudonym_key(run.pseudonym_key);
   if (!key.ok()) return report_error(key.error());
+  Result<TokenStages> token_stages = make_token_stages(run);
+  if (!token_stages.ok()) return report_error(token_stages.error());
 
   Result<pipeline::OpenedInputs> inputs = pipeline::open_inputs(run.options.inputs);
   if (!inputs.ok()) return report_error(inputs.error());
@@ -236,8 +253,6 @@ int run_command(const std::vector<std::string>& args) {
   }
 
   std::unique_ptr<pipeline::PolicyStage> policy_stage = make_policy_stage(loaded.value(), &key.value());
-  Result<TokenStages> token_stages = make_token_stages(run.count_tokens);
-  if (!token_stages.ok()) return report_error(token_stages.error());
   std::vector<const pipeline::Stage*> stages;
   if (token_stages->before) stages.push_back(token_stages->before.get());
   if (policy_stage) stages.push_back(policy_stage.get());
@@ -249,7 +264,7 @@ int run_command(const std::vector<std::string>& args) {
   summary->clean_file = dir.value()->clean_file();
   summary->quarantine_file = dir.value()->quarantine_file();
   apply_gate(policy, loaded->sha256, summary.value());
-  if (token_stages->before) pipeline::add_token_totals(summary.value(), *token_stages->before, *token_stages->after);
+  token_stages->add_to(summary.value());
   if (policy.needs_key()) {
     summary->pseudonym_key_source = key_source;
     summary->pseudonym_key_fingerprint = key_fingerprint(key.value());

@@ -5,6 +5,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/model_loading.h"
 #include "io/io.h"
 #include "record/finetune.h"
 #include "tokens/tokens.h"
@@ -56,8 +57,6 @@ error or a bad models file; 3 the input could not be read.
 
 constexpr size_t kMaxLine = 16u << 20;
 
-std::string default_models_path() { return std::string(AIRLOCK_POLICIES_DIR) + "/models.yaml"; }
-
 // The checker's options from the command line and the models file.
 Result<record::FineTuneOptions> checker_options(const ParsedArgs& parsed) {
   record::FineTuneOptions options;
@@ -67,13 +66,11 @@ Result<record::FineTuneOptions> checker_options(const ParsedArgs& parsed) {
   Result<uint64_t> epochs = parse_number(parsed.value("--epochs", "3"), "--epochs", 1, 100);
   if (!epochs.ok()) return epochs.error();
   options.epochs = epochs.value();
-  Result<record::ModelCatalog> catalog = record::ModelCatalog::load(parsed.value("--models", default_models_path()));
-  if (!catalog.ok()) return catalog.error();
-  Result<record::ModelLimits> model = catalog->find(parsed.value("--model", catalog->default_model()));
+  Result<LoadedModel> model = load_model(parsed.value("--model"), parsed.value("--models"));
   if (!model.ok()) return model.error();
-  options.model = std::move(model).value();
-  options.prices_taken = catalog->taken();
-  // Load the rank tables now, so a damaged build fails before reading.
+  options.model = model->limits;
+  options.prices_taken = model->prices_taken;
+  // Both encodings are counted: load the other one's table too before reading.
   for (tokens::Encoding encoding : tokens::kEncodings) {
     Result<const tokens::Tokenizer*> tokenizer = tokens::Tokenizer::get(encoding);
     if (!tokenizer.ok()) return tokenizer.error();

@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "pipeline/pipeline.h"
+#include "pipeline/token_stage.h"
 
 namespace airlock::pipeline {
 namespace {
@@ -74,11 +75,7 @@ std::string summary_json(const Summary& summary, std::string_view version) {
     append_json_string_lossless(out, summary.pseudonym_key_source);
     out += ",\"fingerprint\":\"" + summary.pseudonym_key_fingerprint + "\"}";
   }
-  if (!summary.tokens_encoding.empty()) {
-    out += ",\"tokens\":{\"encoding\":\"" + summary.tokens_encoding + "\",\"before_policy\":" +
-           std::to_string(summary.tokens_before_policy) + ",\"after_policy\":" +
-           std::to_string(summary.tokens_after_policy) + "}";
-  }
+  if (summary.tokens) out += ",\"tokens\":" + token_summary_json(*summary.tokens);
   out += ",\"threads\":" + std::to_string(summary.threads);
   out += ",\"seconds\":" + format("%.3f", summary.seconds);
   out += ",\"inputs\":[";
@@ -134,10 +131,7 @@ std::string summary_text(const Summary& summary, const std::string& out_dir) {
     }
   }
   out += "\n";
-  if (!summary.tokens_encoding.empty()) {
-    out += "  tokens       " + with_commas(summary.tokens_before_policy) + " in, " +
-           with_commas(summary.tokens_after_policy) + " in the clean output (" + summary.tokens_encoding + ")\n";
-  }
+  if (summary.tokens) out += "  tokens       " + token_summary_text(*summary.tokens) + "\n";
   if (t.empty_lines) out += "  empty lines  " + with_commas(t.empty_lines) + " (skipped)\n";
   for (const InputSummary& input : summary.inputs) {
     out += "  " + input.info.display_name + ": " + with_commas(input.counts.records) + " records, fields " +

@@ -1,5 +1,5 @@
 // Counting the tokens of the selected fields as a run passes them, for the
-// summary's "tokens" (airlock run --count-tokens): one stage before the
+// summary's "tokens" (airlock run --count-tokens MODEL): one stage before the
 // policy sees every decoded record as it came, one after it sees the clean
 // records as they are written (with their redactions).
 #pragma once
@@ -24,7 +24,6 @@ class TokenCountStage final : public Stage {
   // before this one edited it); never changes or rejects a record.
   Status process(Record& record) const override;
   uint64_t total() const { return total_.load(std::memory_order_relaxed); }
-  tokens::Encoding tokenizer_encoding() const { return tokenizer_.encoding(); }
 
  private:
   const tokens::Tokenizer& tokenizer_;
@@ -32,7 +31,8 @@ class TokenCountStage final : public Stage {
   mutable std::atomic<uint64_t> total_{0};
 };
 
-// Fills summary.tokens_* from the two stages.
-void add_token_totals(Summary& summary, const TokenCountStage& before, const TokenCountStage& after);
+// summary.json's "tokens" object (docs/formats.md), and the report's line.
+std::string token_summary_json(const TokenSummary& tokens);
+std::string token_summary_text(const TokenSummary& tokens);
 
 }  // namespace airlock::pipeline
