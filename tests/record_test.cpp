@@ -3,6 +3,7 @@
 #include "record/record.h"
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <filesystem>
 #include <set>
 #include <sstream>
@@ -407,6 +408,7 @@ TEST_CASE("each broken fine-tuning fixture has exactly its kind, at its line", "
     record::FineTuneChecker checker = check_file(kFineTuneFixtures + "/" + file, record::format_from_name(format).value());
     REQUIRE(checker.errors().size() == 1);
     REQUIRE(checker.errors().count(kind) == 1);
+    CHECK(std::count(record::kFineTuneErrorKinds.begin(), record::kFineTuneErrorKinds.end(), kind) == 1);
     std::vector<uint64_t> lines;
     if (line > 0) lines.push_back(line);
     CHECK(checker.errors().at(kind).first_lines == lines);

@@ -1,9 +1,6 @@
 // tokens: o200k_base and cl100k_base against js-tiktoken's golden ids.
 #include "tokens/tokens.h"
 
-#include "tokens/bpe.h"
-#include "tokens/ranks.h"
-
 #include <simdjson.h>
 
 #include <catch2/catch.hpp>
@@ -12,6 +9,8 @@
 #include <thread>
 
 #include "test_util.h"
+#include "tokens/bpe.h"
+#include "tokens/ranks.h"
 
 using namespace airlock;
 using tokens::Encoding;

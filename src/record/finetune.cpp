@@ -295,26 +295,51 @@ FineTuneFormat detect_format(dom::object record) {
 
 }  // namespace
 
-const std::vector<std::string_view> kFineTuneErrorKinds = {
-    "invalid_json", "invalid_utf8", "not_object", "unrecognized_key", "missing_messages", "message_not_object",
-    "unrecognized_message_key", "message_missing_role", "unknown_role", "message_missing_content",
-    "bad_content_part", "bad_tool_calls", "bad_tools", "bad_weight", "no_assistant_message", "missing_input",
-    "bad_preferred_output", "bad_non_preferred_output", "missing_custom_id", "duplicate_custom_id", "bad_method",
-    "bad_url", "bad_body", "too_many_requests", "too_many_tokens", "too_few_examples", "too_large"};
+const std::vector<std::string_view> kFineTuneErrorKinds = {"invalid_json",
+                                                           "invalid_utf8",
+                                                           "not_object",
+                                                           "unrecognized_key",
+                                                           "missing_messages",
+                                                           "message_not_object",
+                                                           "unrecognized_message_key",
+                                                           "message_missing_role",
+                                                           "unknown_role",
+                                                           "message_missing_content",
+                                                           "bad_content_part",
+                                                           "bad_tool_calls",
+                                                           "bad_tools",
+                                                           "bad_weight",
+                                                           "no_assistant_message",
+                                                           "missing_input",
+                                                           "bad_preferred_output",
+                                                           "bad_non_preferred_output",
+                                                           "missing_custom_id",
+                                                           "duplicate_custom_id",
+                                                           "bad_method",
+                                                           "bad_url",
+                                                           "bad_body",
+                                                           "too_many_requests",
+                                                           "too_many_tokens",
+                                                           "too_few_examples",
+                                                           "too_large"};
 
 std::string_view format_name(FineTuneFormat format) {
   switch (format) {
-    case FineTuneFormat::kAuto: return "auto";
-    case FineTuneFormat::kChat: return "chat";
-    case FineTuneFormat::kPreference: return "preference";
-    case FineTuneFormat::kBatch: return "batch";
+    case FineTuneFormat::kAuto:
+      return "auto";
+    case FineTuneFormat::kChat:
+      return "chat";
+    case FineTuneFormat::kPreference:
+      return "preference";
+    case FineTuneFormat::kBatch:
+      return "batch";
   }
   return "chat";
 }
 
 Result<FineTuneFormat> format_from_name(std::string_view name) {
-  for (auto format : {FineTuneFormat::kAuto, FineTuneFormat::kChat, FineTuneFormat::kPreference,
-                      FineTuneFormat::kBatch}) {
+  for (auto format :
+       {FineTuneFormat::kAuto, FineTuneFormat::kChat, FineTuneFormat::kPreference, FineTuneFormat::kBatch}) {
     if (format_name(format) == name) return format;
   }
   return usage_error("unknown format '" + std::string(name) + "' (known: chat, preference, batch, auto)");
@@ -354,9 +379,15 @@ void FineTuneChecker::add_line(std::string_view line, uint64_t line_number) {
   Report report = [&](const char* kind) { error(kind, line_number); };
   Example example;
   switch (options_.format) {
-    case FineTuneFormat::kPreference: check_preference(record, report, example); break;
-    case FineTuneFormat::kBatch: check_batch(record, report, seen_custom_ids_, example); break;
-    default: check_chat(record, report, example); break;
+    case FineTuneFormat::kPreference:
+      check_preference(record, report, example);
+      break;
+    case FineTuneFormat::kBatch:
+      check_batch(record, report, seen_custom_ids_, example);
+      break;
+    default:
+      check_chat(record, report, example);
+      break;
   }
   if (!line_failed_) count_tokens(example, line_number);
 }
@@ -372,8 +403,10 @@ void FineTuneChecker::count_tokens(const Example& example, uint64_t line) {
     uint64_t total = example_tokens(*tokenizer.value(), example, totals.content, totals.trained);
     totals.total += total;
     totals.per_example.push_back(total);
+    // The context limit is the training one: a Batch request is inference.
+    bool training = options_.format != FineTuneFormat::kBatch;
     bool own = encoding == options_.model->encoding;
-    if (own && options_.model->context_tokens > 0 && total > options_.model->context_tokens) {
+    if (training && own && total > options_.model->context_tokens) {
       error("too_many_tokens", line);
     }
   }

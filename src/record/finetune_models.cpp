@@ -11,10 +11,9 @@ class ModelsReader : public config::YamlReader {
 
   Result<ModelLimits> model(const std::string& name, const YAML::Node& node) const {
     if (!node.IsMap()) return error_at(node, name, "must be a map");
-    Status keys = check_keys(node, name,
-                             {"aliases", "encoding", "training_usd_per_million_tokens", "context_tokens",
-                              "minimum_examples"},
-                             "a model");
+    Status keys = check_keys(
+        node, name, {"aliases", "encoding", "training_usd_per_million_tokens", "context_tokens", "minimum_examples"},
+        "a model");
     if (!keys.ok()) return keys.error();
     ModelLimits limits;
     limits.name = name;
@@ -23,7 +22,8 @@ class ModelsReader : public config::YamlReader {
     Result<tokens::Encoding> known = tokens::encoding_from_name(encoding.value());
     if (!known.ok()) return error_at(node["encoding"], name, known.error().message);
     limits.encoding = known.value();
-    Result<double> price = number(node["training_usd_per_million_tokens"], name, "training_usd_per_million_tokens", 0, 1e6);
+    Result<double> price =
+        number(node["training_usd_per_million_tokens"], name, "training_usd_per_million_tokens", 0, 1e6);
     Result<double> context = number(node["context_tokens"], name, "context_tokens", 1, 1e9);
     Result<double> minimum = number(node["minimum_examples"], name, "minimum_examples", 0, 1e9);
     if (!price.ok()) return price.error();

@@ -86,8 +86,8 @@ std::string FineTuneChecker::tokens_text() const {
   Distribution d = distribution(totals.per_example);
   std::string out = "  tokens (" + std::string(tokens::encoding_name(model.encoding)) +
                     "): " + std::to_string(totals.total) + " in all, " + std::to_string(totals.content) +
-                    " of message content; per example min " + std::to_string(d.min) + ", p50 " +
-                    std::to_string(d.p50) + ", p95 " + std::to_string(d.p95) + ", max " + std::to_string(d.max) + "\n";
+                    " of message content; per example min " + std::to_string(d.min) + ", p50 " + std::to_string(d.p50) +
+                    ", p95 " + std::to_string(d.p95) + ", max " + std::to_string(d.max) + "\n";
   if (options_.format == FineTuneFormat::kBatch) return out;
   out += "  trained tokens: " + std::to_string(totals.trained) + " (assistant messages with weight 1) x " +
          std::to_string(options_.epochs) + " epochs = " + std::to_string(totals.trained * options_.epochs) + "\n";
@@ -109,24 +109,25 @@ std::string FineTuneChecker::report_text() const {
 std::string FineTuneChecker::tokens_json() const {
   if (!options_.model) return "";
   const ModelLimits& model = *options_.model;
-  std::string out = ",\"model\":" + json_string(model.name) + ",\"encoding\":\"" + std::string(tokens::encoding_name(model.encoding)) + "\",\"tokens\":{";
+  std::string out = ",\"model\":" + json_string(model.name) + ",\"encoding\":\"" +
+                    std::string(tokens::encoding_name(model.encoding)) + "\",\"tokens\":{";
   bool first = true;
   for (const auto& [encoding, totals] : tokens_) {
     Distribution d = distribution(totals.per_example);
     out += std::string(first ? "" : ",") + "\"" + std::string(tokens::encoding_name(encoding)) +
            "\":{\"content_tokens\":" + std::to_string(totals.content) +
-           ",\"total_tokens\":" + std::to_string(totals.total) + ",\"trained_tokens\":" +
-           std::to_string(totals.trained) + ",\"per_example\":{\"min\":" + std::to_string(d.min) +
-           ",\"p50\":" + std::to_string(d.p50) + ",\"p95\":" + std::to_string(d.p95) +
-           ",\"max\":" + std::to_string(d.max) + "}}";
+           ",\"total_tokens\":" + std::to_string(totals.total) +
+           ",\"trained_tokens\":" + std::to_string(totals.trained) +
+           ",\"per_example\":{\"min\":" + std::to_string(d.min) + ",\"p50\":" + std::to_string(d.p50) +
+           ",\"p95\":" + std::to_string(d.p95) + ",\"max\":" + std::to_string(d.max) + "}}";
     first = false;
   }
   out += "}";
   if (options_.format == FineTuneFormat::kBatch) return out + ",\"estimated_cost_usd\":null";
   return out + ",\"epochs\":" + std::to_string(options_.epochs) +
          ",\"training_usd_per_million_tokens\":" + fixed(model.training_usd_per_million, 4) +
-         ",\"prices_taken\":" + json_string(options_.prices_taken) + ",\"estimated_cost_usd\":" +
-         fixed(estimated_cost_usd(), 6);
+         ",\"prices_taken\":" + json_string(options_.prices_taken) +
+         ",\"estimated_cost_usd\":" + fixed(estimated_cost_usd(), 6);
 }
 
 std::string FineTuneChecker::report_json() const {

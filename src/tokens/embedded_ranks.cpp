@@ -3,14 +3,18 @@
 // object depend on them (src/tokens/CMakeLists.txt).
 #include "tokens/ranks.h"
 
-#define AIRLOCK_EMBED(symbol, path)                                               \
-  asm(".section .rodata\n"                                                        \
-      ".global " #symbol "\n"                                                     \
-      ".balign 16\n" #symbol ":\n"                                                \
-      ".incbin \"" path "\"\n"                                                    \
-      ".global " #symbol "_end\n" #symbol "_end:\n"                               \
-      ".byte 0\n"                                                                 \
+// clang-format off
+#define AIRLOCK_EMBED(symbol, path)                  \
+  asm(".section .rodata\n"                           \
+      ".global " #symbol "\n"                        \
+      ".balign 16\n"                                 \
+      #symbol ":\n"                                  \
+      ".incbin \"" path "\"\n"                       \
+      ".global " #symbol "_end\n"                    \
+      #symbol "_end:\n"                              \
+      ".byte 0\n"                                    \
       ".previous\n")
+// clang-format on
 
 AIRLOCK_EMBED(airlock_o200k_base_ranks, AIRLOCK_O200K_BASE_FILE);
 AIRLOCK_EMBED(airlock_cl100k_base_ranks, AIRLOCK_CL100K_BASE_FILE);

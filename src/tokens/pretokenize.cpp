@@ -36,8 +36,7 @@ enum CharClass : unsigned char {
 // LineTerminator (LF, CR, LS, PS). Unlike Unicode's White_Space, which the
 // Rust tiktoken uses, it has U+FEFF and lacks U+0085.
 bool is_js_space(UChar32 c) {
-  return (c >= 0x09 && c <= 0x0d) || c == 0xfeff || c == 0x2028 || c == 0x2029 ||
-         u_charType(c) == U_SPACE_SEPARATOR;
+  return (c >= 0x09 && c <= 0x0d) || c == 0xfeff || c == 0x2028 || c == 0x2029 || u_charType(c) == U_SPACE_SEPARATOR;
 }
 
 unsigned char classify(UChar32 c) {

@@ -50,8 +50,8 @@ class PreTokenizer {
 
   Encoding encoding_;
   std::vector<unsigned char> classes_;  // per code point, CharClass bits
-  std::vector<char> ascii_;  // per code point: itself when ASCII, else 0
-  std::vector<size_t> offsets_;  // byte offset of each code point, plus the end
+  std::vector<char> ascii_;             // per code point: itself when ASCII, else 0
+  std::vector<size_t> offsets_;         // byte offset of each code point, plus the end
 };
 
 }  // namespace airlock::tokens::internal

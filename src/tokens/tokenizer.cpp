@@ -37,7 +37,8 @@ class PieceCache {
       entries_.clear();
       ids_.clear();
     }
-    entries_.emplace(std::string(piece), std::pair<uint32_t, uint32_t>(static_cast<uint32_t>(ids_.size()), static_cast<uint32_t>(count)));
+    entries_.emplace(std::string(piece),
+                     std::pair<uint32_t, uint32_t>(static_cast<uint32_t>(ids_.size()), static_cast<uint32_t>(count)));
     ids_.insert(ids_.end(), ids, ids + count);
   }
 
