@@ -456,6 +456,37 @@ TEST_CASE("chat tokens are counted as OpenAI's cookbook counts them", "[record][
   CHECK(checker.tokens().count(tokens::Encoding::kCl100kBase) == 1);
 }
 
+TEST_CASE("preference and Batch examples are counted by what the model reads", "[record][finetune][tokens]") {
+  auto count = [](std::string_view text) {
+    return tokens::Tokenizer::get(tokens::Encoding::kO200kBase).value()->count(text);
+  };
+  const uint64_t per_message = tokens::kTokensPerMessage;
+  record::FineTuneChecker preference(fixture_options(record::FineTuneFormat::kPreference));
+  preference.add_line(R"({"input":{"messages":[{"role":"user","content":"Which prime?"}]},)"
+                      R"("preferred_output":[{"role":"assistant","content":"Seven."}],)"
+                      R"("non_preferred_output":[{"role":"assistant","content":"Eight, surely."}]})",
+                      1);
+  const record::TokenTotals& dpo = preference.tokens().at(tokens::Encoding::kO200kBase);
+  // The input once, both outputs, each with its message overhead, and the reply priming.
+  uint64_t outputs = count("Seven.") + count("Eight, surely.");
+  CHECK(dpo.content == count("Which prime?") + outputs);
+  CHECK(dpo.trained == outputs);
+  CHECK(dpo.total == 3 * per_message + count("user") + 2 * count("assistant") + dpo.content +
+                         tokens::kTokensReplyPriming);
+
+  record::FineTuneChecker batch(fixture_options(record::FineTuneFormat::kBatch));
+  batch.add_line(R"({"custom_id":"a","method":"POST","url":"/v1/embeddings",)"
+                 R"("body":{"model":"text-embedding-3-small","input":["hello world","Bonjour à tous"]}})",
+                 1);
+  batch.finish();
+  CHECK(batch.accepted());  // a Batch file has no minimum
+  const record::TokenTotals& requests = batch.tokens().at(tokens::Encoding::kO200kBase);
+  CHECK(requests.content == count("hello world") + count("Bonjour à tous"));
+  CHECK(requests.total == requests.content);  // embedding inputs carry no message overhead
+  CHECK(requests.trained == 0);
+  CHECK(batch.estimated_cost_usd() == 0);
+}
+
 TEST_CASE("the auto format is decided by the first record", "[record][finetune]") {
   for (const char* format : {"chat", "preference", "batch"}) {
     auto checker = check_file(kFineTuneFixtures + "/" + format + "/good.jsonl", record::FineTuneFormat::kAuto);

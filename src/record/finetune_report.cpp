@@ -91,7 +91,9 @@ std::string FineTuneChecker::tokens_text() const {
   if (options_.format == FineTuneFormat::kBatch) return out;
   out += "  trained tokens: " + std::to_string(totals.trained) + " (assistant messages with weight 1) x " +
          std::to_string(options_.epochs) + " epochs = " + std::to_string(totals.trained * options_.epochs) + "\n";
-  out += "  estimated cost: $" + fixed(estimated_cost_usd(), 2) + " at $" + fixed(model.training_usd_per_million, 2) +
+  // Cents for real jobs; a small file's fraction of a cent is still shown.
+  double cost = estimated_cost_usd();
+  out += "  estimated cost: $" + fixed(cost, cost >= 0.01 || cost == 0 ? 2 : 6) + " at $" + fixed(model.training_usd_per_million, 2) +
          " per 1M training tokens (prices as of " + options_.prices_taken + ")\n";
   return out;
 }
