@@ -120,12 +120,21 @@ void PreTokenizer::decode(std::string_view utf8) {
       c = 0xfffd;  // one invalid byte: a "character" of U+FFFD's class
       length = 1;
     }
-    offsets_.push_back(i);
+    offsets_.push_back(static_cast<uint32_t>(i));
     ascii_.push_back(c < 0x80 ? static_cast<char>(c) : 0);
     classes_.push_back(c < 0x10000 ? bmp[c] : classify(static_cast<UChar32>(c)));
     i += length;
   }
-  offsets_.push_back(utf8.size());
+  offsets_.push_back(static_cast<uint32_t>(utf8.size()));
+}
+
+size_t PreTokenizer::segment_end(std::string_view utf8) {
+  size_t newline = utf8.rfind('\n', kMaxSegment - 1);
+  if (newline != std::string_view::npos && newline > 0) return newline + 1;
+  // Not inside a character: back over at most three continuation bytes.
+  size_t cut = kMaxSegment;
+  for (int k = 0; k < 3 && (static_cast<unsigned char>(utf8[cut]) & 0xc0) == 0x80; ++k) --cut;
+  return cut;
 }
 
 void PreTokenizer::release_if_large() {

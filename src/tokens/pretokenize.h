@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 #include <vector>
 
@@ -26,6 +27,23 @@ class PreTokenizer {
 
   template <typename OnPiece>
   void split(std::string_view utf8, OnPiece&& piece) {
+    while (utf8.size() > kMaxSegment) {
+      size_t cut = segment_end(utf8);
+      split_segment(utf8.substr(0, cut), piece);
+      utf8.remove_prefix(cut);
+    }
+    split_segment(utf8, piece);
+  }
+
+  // Offsets are 32-bit to keep the buffers at 6 bytes a character, so a
+  // text over 1 GiB (longer than any line airlock reads) is split at a line
+  // break, or a character boundary, before that: the one case where a count
+  // may differ from tiktoken's, by a token at the cut.
+  static constexpr size_t kMaxSegment = size_t{1} << 30;
+
+ private:
+  template <typename OnPiece>
+  void split_segment(std::string_view utf8, OnPiece& piece) {
     decode(utf8);
     size_t n = classes_.size();
     for (size_t i = 0; i < n;) {
@@ -35,10 +53,9 @@ class PreTokenizer {
     }
     release_if_large();
   }
-
- private:
+  static size_t segment_end(std::string_view utf8);
   void decode(std::string_view utf8);
-  // The buffers take 10 bytes a character and live as long as the thread:
+  // The buffers take 6 bytes a character and live as long as the thread:
   // after an unusually long text, give the memory back.
   void release_if_large();
   size_t match_o200k(size_t i) const;
@@ -51,7 +68,7 @@ class PreTokenizer {
   Encoding encoding_;
   std::vector<unsigned char> classes_;  // per code point, CharClass bits
   std::vector<char> ascii_;             // per code point: itself when ASCII, else 0
-  std::vector<size_t> offsets_;         // byte offset of each code point, plus the end
+  std::vector<uint32_t> offsets_;       // byte offset of each code point, plus the end
 };
 
 }  // namespace airlock::tokens::internal
