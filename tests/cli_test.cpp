@@ -751,7 +751,7 @@ TEST_CASE("airlock validate says whether the fine-tuning service would accept a 
   test::write_file(dir / "good.jsonl", good);
   auto accepted = run_airlock({"validate", dir / "good.jsonl"});
   CHECK(accepted.exit_code == 0);
-  CHECK_THAT(accepted.out, Catch::Contains("12 examples: the file would be accepted"));
+  CHECK_THAT(accepted.out, Catch::Contains("12 examples (chat, gpt-4o-2024-08-06): the file would be accepted"));
   auto sample = run_airlock({"validate", kSample, "--json"});
   CHECK(sample.exit_code == 1);
   CHECK_THAT(sample.out, Catch::Contains(R"("accepted":false)") &&
@@ -836,4 +836,74 @@ TEST_CASE("the drop action removes the message that holds the value, and the rec
   CHECK(uint64_t(report["entities"]["GITHUB_TOKEN"]["actions"]["drop"]) == 2);
   CHECK(uint64_t(report["verification"]["findings"]) == 0);
   CHECK_THAT(test::read_file(dir / "run/audit.jsonl"), Catch::Contains("\"actions\":{\"drop\":1,\"redact\":2}"));
+}
+
+TEST_CASE("airlock validate counts tokens per encoding and prices the training", "[cli][finetune][tokens]") {
+  const std::string fixtures = std::string(AIRLOCK_SOURCE_DIR) + "/fixtures/finetune";
+  auto report = run_airlock({"validate", fixtures + "/chat/good.jsonl", "--model", "gpt-4o-mini", "--epochs", "2", "--json"});
+  CHECK(report.exit_code == 0);
+  CHECK_THAT(report.out, Catch::Contains(R"("model":"gpt-4o-mini-2024-07-18","encoding":"o200k_base")") &&
+                             Catch::Contains(R"("o200k_base":{"content_tokens":)") &&
+                             Catch::Contains(R"("cl100k_base":{"content_tokens":)") &&
+                             Catch::Contains(R"("epochs":2)") && Catch::Contains(R"("estimated_cost_usd":)"));
+  auto text = run_airlock({"validate", fixtures + "/preference/good.jsonl", "--format", "auto"});
+  CHECK(text.exit_code == 0);
+  CHECK_THAT(text.out, Catch::Contains("12 examples (preference, gpt-4o-2024-08-06)") &&
+                           Catch::Contains("estimated cost: $") && Catch::Contains("per example min"));
+  auto batch = run_airlock({"validate", fixtures + "/batch/bad_url.jsonl", "--format", "batch", "--json"});
+  CHECK(batch.exit_code == 1);
+  CHECK_THAT(batch.out, Catch::Contains(R"("bad_url":{"count":1,"first_lines":[6]})") &&
+                            Catch::Contains(R"("estimated_cost_usd":null)"));
+  auto too_long = run_airlock({"validate", fixtures + "/chat/too_many_tokens.jsonl", "--models", fixtures + "/models.yaml"});
+  CHECK(too_long.exit_code == 1);
+  CHECK_THAT(too_long.out, Catch::Contains("error too_many_tokens: 1 (lines 7)"));
+}
+
+TEST_CASE("airlock run --count-tokens puts tokens and cost before and after the policy in the summary", "[cli][tokens]") {
+  TempDir dir;
+  const std::string good = std::string(AIRLOCK_SOURCE_DIR) + "/fixtures/finetune/chat/good.jsonl";
+  auto result = airlock_run({good, "-o", dir / "run", "--count-tokens", "gpt-4o", "-q"});
+  REQUIRE(result.exit_code == 0);
+  // The chat fields of a plain chat file are its messages' contents, so the
+  // run counts what validate calls content_tokens; format-check edits nothing.
+  auto validated = run_airlock({"validate", good, "--json"});
+  size_t at = validated.out.find(R"("o200k_base":{"content_tokens":)");
+  REQUIRE(at != std::string::npos);
+  std::string content = validated.out.substr(at + 31, validated.out.find(',', at) - at - 31);
+  CHECK_THAT(test::read_file(dir / "run/summary.json"),
+             Catch::Contains(R"("tokens":{"model":"gpt-4o-2024-08-06","encoding":"o200k_base","before_policy":)" +
+                             content + R"(,"after_policy":)" + content +
+                             R"(,"training_usd_per_million_tokens":25.0000,"prices_taken":"2025-06-01")"));
+  // A redacting policy shortens the clean output's count.
+  TempDir redacted;
+  test::write_file(redacted / "in.jsonl", sensitive_chat(1));
+  auto policy = airlock_run({redacted / "in.jsonl", "-o", redacted / "run", "--count-tokens", "gpt-3.5-turbo", "-q",
+                             "--policy", kPolicies + "/fine-tune-upload.yaml"});
+  std::string summary = test::read_file(redacted / "run/summary.json");
+  CHECK_THAT(summary, Catch::Contains(R"("tokens":{"model":"gpt-3.5-turbo-0125","encoding":"cl100k_base")"));
+  auto number_after = [&](const std::string& key) {
+    size_t at = summary.find("\"" + key + "\":");
+    REQUIRE(at != std::string::npos);
+    return std::stoull(summary.substr(at + key.size() + 3));
+  };
+  CHECK(number_after("after_policy") > 0);
+  CHECK(number_after("after_policy") < number_after("before_policy"));
+  auto unknown = run_airlock({"run", good, "-o", dir / "x", "--count-tokens", "gpt2", "-r", test_key().recipient});
+  CHECK(unknown.exit_code == 2);
+  CHECK_THAT(unknown.err, Catch::Contains("unknown model 'gpt2'"));
+  CHECK_FALSE(test::exists(dir / "x"));  // refused before anything was created
+}
+
+TEST_CASE("airlock validate refuses an unknown model, format or a broken models file with exit 2", "[cli][finetune]") {
+  const std::string good = std::string(AIRLOCK_SOURCE_DIR) + "/fixtures/finetune/chat/good.jsonl";
+  auto model = run_airlock({"validate", good, "--model", "gpt-9"});
+  CHECK(model.exit_code == 2);
+  CHECK_THAT(model.err, Catch::Contains("unknown model 'gpt-9'"));
+  CHECK(run_airlock({"validate", good, "--format", "xml"}).exit_code == 2);
+  CHECK(run_airlock({"validate", good, "--epochs", "0"}).exit_code == 2);
+  TempDir dir;
+  test::write_file(dir / "models.yaml", "taken: x\nmodels: [\n");
+  auto bad = run_airlock({"validate", good, "--models", dir / "models.yaml"});
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.err, Catch::Contains(dir / "models.yaml:"));
 }

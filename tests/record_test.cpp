@@ -5,7 +5,10 @@
 #include <simdjson.h>
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <filesystem>
+#include <set>
+#include <sstream>
 
 #include "test_util.h"
 
@@ -419,4 +422,164 @@ TEST_CASE("fine-tune checks report each kind of problem with its line", "[record
   few.add_line(good, 1);
   few.finish();
   CHECK(few.errors().count("too_few_examples") == 1);
+}
+
+namespace {
+
+const std::string kFineTuneFixtures = std::string(AIRLOCK_SOURCE_DIR) + "/fixtures/finetune";
+
+record::FineTuneOptions fixture_options(record::FineTuneFormat format) {
+  auto catalog = record::ModelCatalog::load(kFineTuneFixtures + "/models.yaml");
+  REQUIRE(catalog.ok());
+  record::FineTuneOptions options;
+  options.format = format;
+  options.model = catalog->find("tiny-context").value();
+  options.prices_taken = catalog->taken();
+  return options;
+}
+
+record::FineTuneChecker check_file(const std::string& path, record::FineTuneFormat format) {
+  record::FineTuneChecker checker(fixture_options(format));
+  uint64_t n = 0;
+  for (const std::string& line : test::split_lines(test::read_file(path))) checker.add_line(line, ++n);
+  checker.finish();
+  return checker;
+}
+
+}  // namespace
+
+TEST_CASE("each broken fine-tuning fixture has exactly its kind, at its line", "[record][finetune]") {
+  std::set<std::string> covered;
+  for (const std::string& row : test::split_lines(test::read_file(kFineTuneFixtures + "/expected.tsv"))) {
+    if (row.empty() || row[0] == '#') continue;
+    std::istringstream fields(row);
+    std::string file, format, kind;
+    uint64_t line = 0;
+    fields >> file >> format >> kind >> line;
+    INFO(file);
+    record::FineTuneChecker checker = check_file(kFineTuneFixtures + "/" + file, record::format_from_name(format).value());
+    REQUIRE(checker.errors().size() == 1);
+    REQUIRE(checker.errors().count(kind) == 1);
+    CHECK(std::count(record::kFineTuneErrorKinds.begin(), record::kFineTuneErrorKinds.end(), kind) == 1);
+    std::vector<uint64_t> lines;
+    if (line > 0) lines.push_back(line);
+    CHECK(checker.errors().at(kind).first_lines == lines);
+    covered.insert(kind);
+  }
+  for (std::string_view kind : record::kFineTuneErrorKinds) {
+    if (kind == "too_large" || kind == "too_many_requests") continue;  // made below
+    INFO(kind);
+    CHECK(covered.count(std::string(kind)) == 1);
+  }
+  for (const char* format : {"chat", "preference", "batch"}) {
+    auto good = check_file(kFineTuneFixtures + "/" + format + "/good.jsonl", record::format_from_name(format).value());
+    INFO(format);
+    CHECK(good.accepted());
+    CHECK(good.examples() == 12);
+  }
+}
+
+TEST_CASE("a Batch file of more than 50,000 requests is refused at the first one over", "[record][finetune]") {
+  record::FineTuneChecker checker(fixture_options(record::FineTuneFormat::kBatch));
+  const uint64_t limit = record::FineTuneChecker::kMaximumBatchRequests;
+  for (uint64_t n = 1; n <= limit + 2; ++n) {
+    checker.add_line(R"({"custom_id":"r)" + std::to_string(n) +
+                         R"(","method":"POST","url":"/v1/embeddings","body":{"model":"m","input":"hi"}})",
+                     n);
+  }
+  checker.finish();
+  REQUIRE(checker.errors().size() == 1);
+  CHECK(checker.errors().at("too_many_requests").first_lines == std::vector<uint64_t>{limit + 1});
+}
+
+TEST_CASE("chat tokens are counted as OpenAI's cookbook counts them", "[record][finetune][tokens]") {
+  record::FineTuneChecker checker(fixture_options(record::FineTuneFormat::kChat));
+  // o200k_base: "user", "hi", "assistant", "hello", "bob" are one token each.
+  checker.add_line(R"({"messages":[{"role":"user","content":"hi","name":"bob"},{"role":"assistant","content":"hello"}]})", 1);
+  checker.add_line(R"({"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello","weight":0}]})", 2);
+  const record::TokenTotals& totals = checker.tokens().at(tokens::Encoding::kO200kBase);
+  // (3 + 1 + 1 + 1 + 1) + (3 + 1 + 1) + 3 priming = 15; then 3+1+1 + 3+1+1 + 3 = 13.
+  CHECK(totals.per_example == std::vector<uint64_t>{15, 13});
+  CHECK(totals.content == 4);
+  CHECK(totals.total == 28);
+  CHECK(totals.trained == 1);  // weight 0 is not trained on
+  // 1 trained token x 3 epochs x $10 per million.
+  CHECK(checker.estimated_cost_usd() == Approx(30e-6));
+  CHECK(checker.tokens().count(tokens::Encoding::kCl100kBase) == 1);
+}
+
+TEST_CASE("preference and Batch examples are counted by what the model reads", "[record][finetune][tokens]") {
+  auto count = [](std::string_view text) {
+    return tokens::Tokenizer::get(tokens::Encoding::kO200kBase).value()->count(text);
+  };
+  const uint64_t per_message = tokens::kTokensPerMessage;
+  record::FineTuneChecker preference(fixture_options(record::FineTuneFormat::kPreference));
+  preference.add_line(R"({"input":{"messages":[{"role":"user","content":"Which prime?"}]},)"
+                      R"("preferred_output":[{"role":"assistant","content":"Seven."}],)"
+                      R"("non_preferred_output":[{"role":"assistant","content":"Eight, surely."}]})",
+                      1);
+  const record::TokenTotals& dpo = preference.tokens().at(tokens::Encoding::kO200kBase);
+  // The input once, both outputs, each with its message overhead, and the reply priming.
+  uint64_t outputs = count("Seven.") + count("Eight, surely.");
+  CHECK(dpo.content == count("Which prime?") + outputs);
+  CHECK(dpo.trained == outputs);
+  CHECK(dpo.total == 3 * per_message + count("user") + 2 * count("assistant") + dpo.content +
+                         tokens::kTokensReplyPriming);
+
+  record::FineTuneChecker batch(fixture_options(record::FineTuneFormat::kBatch));
+  batch.add_line(R"({"custom_id":"a","method":"POST","url":"/v1/embeddings",)"
+                 R"("body":{"model":"text-embedding-3-small","input":["hello world","Bonjour à tous"]}})",
+                 1);
+  batch.finish();
+  CHECK(batch.accepted());  // a Batch file has no minimum
+  const record::TokenTotals& requests = batch.tokens().at(tokens::Encoding::kO200kBase);
+  CHECK(requests.content == count("hello world") + count("Bonjour à tous"));
+  CHECK(requests.total == requests.content);  // embedding inputs carry no message overhead
+  CHECK(requests.trained == 0);
+  CHECK(batch.estimated_cost_usd() == 0);
+}
+
+TEST_CASE("the auto format is decided by the first record", "[record][finetune]") {
+  for (const char* format : {"chat", "preference", "batch"}) {
+    auto checker = check_file(kFineTuneFixtures + "/" + format + "/good.jsonl", record::FineTuneFormat::kAuto);
+    CHECK(record::format_name(checker.format()) == format);
+    CHECK(checker.accepted());
+  }
+}
+
+TEST_CASE("the models file: names, aliases, and errors with file and line", "[record][finetune]") {
+  auto shipped = record::ModelCatalog::load(std::string(AIRLOCK_SOURCE_DIR) + "/policies/models.yaml");
+  REQUIRE(shipped.ok());
+  auto gpt4o = shipped->find("gpt-4o");
+  REQUIRE(gpt4o.ok());
+  CHECK(gpt4o->name == "gpt-4o-2024-08-06");
+  CHECK(gpt4o->training_usd_per_million == 25.0);
+  CHECK(gpt4o->context_tokens == 65536);
+  CHECK(shipped->find("gpt-3.5-turbo")->encoding == tokens::Encoding::kCl100kBase);
+  CHECK(shipped->find(shipped->default_model()).ok());
+  auto unknown = shipped->find("gpt-9");
+  REQUIRE_FALSE(unknown.ok());
+  CHECK_THAT(unknown.error().message, Catch::Contains("gpt-4o-mini"));
+
+  test::TempDir dir;
+  const std::vector<std::pair<std::string, std::string>> broken = {
+      {"taken: x\ndefault: m\nmodels:\n  m:\n    encoding: p50k_base\n    training_usd_per_million_tokens: 1\n"
+       "    context_tokens: 10\n    minimum_examples: 1\n",
+       "models.yaml:5: model m: unknown encoding 'p50k_base'"},
+      {"taken: x\ndefault: m\nmodels:\n  m:\n    encoding: o200k_base\n    training_usd_per_million_tokens: free\n"
+       "    context_tokens: 10\n    minimum_examples: 1\n",
+       "models.yaml:6: model m: 'training_usd_per_million_tokens' must be a number"},
+      {"taken: x\ndefault: other\nmodels:\n  m:\n    encoding: o200k_base\n    training_usd_per_million_tokens: 1\n"
+       "    context_tokens: 10\n    minimum_examples: 1\n",
+       "models.yaml:2: the default model 'other' is not in 'models'"},
+      {"taken: [x\n", "models.yaml:"},
+  };
+  for (const auto& [text, message] : broken) {
+    test::write_file(dir / "models.yaml", text);
+    auto loaded = record::ModelCatalog::load(dir / "models.yaml");
+    INFO(text);
+    REQUIRE_FALSE(loaded.ok());
+    CHECK(loaded.error().exit_code() == 2);
+    CHECK_THAT(loaded.error().message, Catch::Contains(message));
+  }
 }

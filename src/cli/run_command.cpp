@@ -8,6 +8,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/model_loading.h"
 #include "cli/crypto_io.h"
 #include "cli/policy_loading.h"
 #include "cli/pipeline_options.h"
@@ -15,6 +16,8 @@
 #include "pipeline/pipeline.h"
 #include "crypto/keyed_hash.h"
 #include "pipeline/policy_stage.h"
+#include "pipeline/token_stage.h"
+#include "tokens/tokens.h"
 
 namespace airlock::cli {
 namespace {
@@ -99,6 +102,14 @@ Options:
   --audit-level LEVEL     records (default): an audit entry per record;
                           summary: header, per-entity totals and footer only,
                           for very large runs
+  --count-tokens MODEL    count the selected fields' tokens with MODEL's
+                          encoding (gpt-4o, gpt-4o-mini, gpt-3.5-turbo, ... from
+                          policies/models.yaml) before the policy and in the
+                          clean output, with the cost of a training epoch on
+                          them, in the report and summary.json's "tokens"; off
+                          by default (it costs about as much CPU as detection)
+  --models FILE           the models file for --count-tokens (default: the
+                          shipped policies/models.yaml)
   --force                 replace the outputs of an earlier run in DIR
   -q, --quiet             no progress line and no report on stderr
   -h, --help              this text
@@ -120,6 +131,8 @@ struct RunArgs {
   std::string pseudonym_key;
   std::string signing_key;
   std::string audit_level = "records";
+  std::string count_tokens;  // a model name, or empty
+  std::string models_file;
   bool fields_given = false;
   std::string out_dir;
   bool force = false;
@@ -137,6 +150,8 @@ Result<RunArgs> parse_run_args(const std::vector<std::string>& args) {
                              {"--pseudonym-key", "", true},
                              {"--signing-key", "", true},
                              {"--audit-level", "", true},
+                             {"--count-tokens", "", true},
+                             {"--models", "", true},
                              {"--force", "", false},
                              {"--quiet", "-q", false},
                              {"--help", "-h", false}});
@@ -157,6 +172,8 @@ Result<RunArgs> parse_run_args(const std::vector<std::string>& args) {
   if (run.audit_level != "records" && run.audit_level != "summary") {
     return usage_error("--audit-level: '" + run.audit_level + "' is not records or summary");
   }
+  run.count_tokens = a.value("--count-tokens");
+  run.models_file = a.value("--models");
   run.fields_given = a.has("--fields");
   Status options = read_pipeline_options(a, run.options);
   if (!options.ok()) return options.error();
@@ -165,6 +182,36 @@ Result<RunArgs> parse_run_args(const std::vector<std::string>& args) {
   run.quiet = a.has("--quiet");
   if (run.out_dir.empty()) return usage_error("--out DIR is required");
   return run;
+}
+
+// --count-tokens MODEL: a counting stage on each side of the policy, or none.
+struct TokenStages {
+  std::optional<LoadedModel> model;
+  std::unique_ptr<pipeline::TokenCountStage> before;
+  std::unique_ptr<pipeline::TokenCountStage> after;
+
+  void add_to(pipeline::Summary& summary) const {
+    if (!model) return;
+    summary.tokens = pipeline::TokenSummary{model->limits.name,
+                                            std::string(tokens::encoding_name(model->limits.encoding)),
+                                            model->limits.training_usd_per_million,
+                                            model->prices_taken,
+                                            before->total(),
+                                            after->total()};
+  }
+};
+
+Result<TokenStages> make_token_stages(const RunArgs& run) {
+  TokenStages stages;
+  if (run.count_tokens.empty()) return stages;
+  Result<LoadedModel> model = load_model(run.count_tokens, run.models_file);
+  if (!model.ok()) return model.error();
+  const tokens::Tokenizer& tokenizer = *tokens::Tokenizer::get(model->limits.encoding).value();
+  using Place = pipeline::TokenCountStage::Place;
+  stages.before = std::make_unique<pipeline::TokenCountStage>(tokenizer, Place::kBeforePolicy);
+  stages.after = std::make_unique<pipeline::TokenCountStage>(tokenizer, Place::kAfterPolicy);
+  stages.model = std::move(model).value();
+  return stages;
 }
 
 std::string format_duration(double seconds) {
@@ -224,6 +271,8 @@ int run_command(const std::vector<std::string>& args) {
     signing_key = std::move(loaded_key.value());
   }
   RunIdentity identity = new_run_identity();
+  Result<TokenStages> token_stages = make_token_stages(run);
+  if (!token_stages.ok()) return report_error(token_stages.error());
 
   Result<pipeline::OpenedInputs> inputs = pipeline::open_inputs(run.options.inputs, /*digest=*/true);
   if (!inputs.ok()) return report_error(inputs.error());
@@ -261,8 +310,10 @@ int run_command(const std::vector<std::string>& args) {
   }
   std::unique_ptr<pipeline::PolicyStage> policy_stage = make_policy_stage(loaded.value(), &key.value());
   std::vector<const pipeline::Stage*> stages;
+  if (token_stages->before) stages.push_back(token_stages->before.get());
   if (policy_stage) stages.push_back(policy_stage.get());
   run.options.verify_output = policy_stage != nullptr;
+  if (token_stages->after) stages.push_back(token_stages->after.get());
   Result<pipeline::Summary> summary =
       pipeline::run(run.options, std::move(inputs.value()), stages, dir.value()->sinks());
   if (show_progress) std::cerr << "\r\033[K" << std::flush;
@@ -271,6 +322,7 @@ int run_command(const std::vector<std::string>& args) {
   summary->quarantine_file = dir.value()->quarantine_file();
   audit::RunFacts facts = run_facts(identity, summary.value(), loaded.value(), policy_stage.get(), run.audit_level);
   apply_gate(policy, facts, summary.value());
+  token_stages->add_to(summary.value());
   if (policy.needs_key()) {
     summary->pseudonym_key_source = key_source;
     summary->pseudonym_key_fingerprint = key_fingerprint(key.value());

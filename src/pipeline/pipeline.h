@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -120,6 +121,18 @@ struct OutputFile {
   bool encrypted = false;
 };
 
+// With `airlock run --count-tokens MODEL` (pipeline/token_stage.h): the
+// tokens of the selected fields of every decoded record before the policy,
+// and of the clean records after it, with the model's training price.
+struct TokenSummary {
+  std::string model;
+  std::string encoding;
+  double training_usd_per_million = 0;
+  std::string prices_taken;
+  uint64_t before_policy = 0;
+  uint64_t after_policy = 0;
+};
+
 struct Summary {
   std::vector<InputSummary> inputs;
   std::vector<StageSummary> stages;  // "decode" first, then the stages given
@@ -142,6 +155,7 @@ struct Summary {
   // ("generated, in pseudonym-key.age" or "given") and its fingerprint.
   std::string pseudonym_key_source;
   std::string pseudonym_key_fingerprint;
+  std::optional<TokenSummary> tokens;  // with --count-tokens
 };
 
 struct Sinks {

@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "pipeline/pipeline.h"
+#include "pipeline/token_stage.h"
 
 namespace airlock::pipeline {
 namespace {
@@ -74,6 +75,7 @@ std::string summary_json(const Summary& summary, std::string_view version) {
     append_json_string_lossless(out, summary.pseudonym_key_source);
     out += ",\"fingerprint\":\"" + summary.pseudonym_key_fingerprint + "\"}";
   }
+  if (summary.tokens) out += ",\"tokens\":" + token_summary_json(*summary.tokens);
   out += ",\"threads\":" + std::to_string(summary.threads);
   out += ",\"seconds\":" + format("%.3f", summary.seconds);
   out += ",\"inputs\":[";
@@ -131,6 +133,7 @@ std::string summary_text(const Summary& summary, const std::string& out_dir) {
     }
   }
   out += "\n";
+  if (summary.tokens) out += "  tokens       " + token_summary_text(*summary.tokens) + "\n";
   if (t.empty_lines) out += "  empty lines  " + with_commas(t.empty_lines) + " (skipped)\n";
   for (const InputSummary& input : summary.inputs) {
     out += "  " + input.info.display_name + ": " + with_commas(input.counts.records) + " records, fields " +
