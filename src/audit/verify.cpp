@@ -105,6 +105,18 @@ void check_signature(const std::string& dir, const std::string& manifest, elemen
   c.checked("signature: valid, by " + given);
 }
 
+FileFacts file_facts(element file) {
+  FileFacts facts;
+  facts.path = text_of(file, "path");
+  facts.size = number_of(file, "size");
+  facts.sha256 = text_of(file, "sha256");
+  bool encrypted = false;
+  facts.encrypted = file["encrypted"].get(encrypted) == simdjson::SUCCESS && encrypted;
+  facts.plaintext_size = number_of(file, "plaintext_size");
+  facts.plaintext_sha256 = text_of(file, "plaintext_sha256");
+  return facts;
+}
+
 // Each file the manifest lists: present, same size, same SHA-256.
 void check_files(const std::string& dir, element manifest, Checker& c) {
   simdjson::dom::array files;
@@ -130,6 +142,7 @@ void check_files(const std::string& dir, element manifest, Checker& c) {
       c.problem(path + ": SHA-256 differs from the manifest (the file was replaced or changed)");
     } else {
       c.checked(path + ": size and SHA-256 match");
+      c.v_.outputs.push_back(file_facts(file));
     }
   }
 }
@@ -329,6 +342,8 @@ void verify_into(const std::string& dir, const VerifyOptions& options, Verificat
   }
   check_signature(dir, *manifest, doc, options, c);
   read_verdict(doc, v);
+  v.run_id = text_of(doc, "run_id");
+  v.manifest_sha256 = sha256_hex(*manifest);
   if (text_of(doc, "kind") == "merged") {
     if (depth > 0) c.problem("a merged manifest inside a merged manifest");
     else check_shards(doc, options, c, depth);

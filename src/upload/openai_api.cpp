@@ -1,0 +1,337 @@
+// The OpenAI Files and Uploads APIs: what is sent, in which order, and how
+// failures are retried. Everything network-level is HttpClient's.
+#include <openssl/rand.h>
+#include <simdjson.h>
+
+#include <algorithm>
+#include <random>
+#include <thread>
+
+#include "record/record.h"
+#include "upload/internal.h"
+#include "upload/upload.h"
+
+namespace airlock::upload {
+namespace {
+
+constexpr size_t kReadSize = 1 << 20;
+constexpr size_t kMaxShownText = 300;
+
+// Ids the service returns go into URLs, receipts and the terminal: only
+// characters that need no escaping anywhere are accepted.
+bool valid_id(std::string_view id) {
+  if (id.empty() || id.size() > 200) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+  });
+}
+
+std::string random_boundary() {
+  unsigned char bytes[16];
+  RAND_bytes(bytes, sizeof bytes);
+  static const char kHex[] = "0123456789abcdef";
+  std::string boundary = "airlock-";
+  for (unsigned char b : bytes) {
+    boundary += kHex[b >> 4];
+    boundary += kHex[b & 15];
+  }
+  return boundary;
+}
+
+// A multipart/form-data body: text fields, then one file field whose bytes
+// the caller streams between head() and tail().
+class Multipart {
+ public:
+  Multipart() : boundary_(random_boundary()) {}
+  void add_field(std::string_view name, std::string_view value) {
+    head_ += "--" + boundary_ + "\r\nContent-Disposition: form-data; name=\"" + std::string(name) + "\"\r\n\r\n" +
+             std::string(value) + "\r\n";
+  }
+  void start_file(std::string_view name, std::string_view filename) {
+    head_ += "--" + boundary_ + "\r\nContent-Disposition: form-data; name=\"" + std::string(name) + "\"; filename=\"" +
+             std::string(filename) + "\"\r\nContent-Type: application/jsonl\r\n\r\n";
+  }
+  const std::string& head() const { return head_; }
+  std::string tail() const { return "\r\n--" + boundary_ + "--\r\n"; }
+  std::string content_type() const { return "multipart/form-data; boundary=" + boundary_; }
+  uint64_t length(uint64_t file_bytes) const { return head_.size() + file_bytes + tail().size(); }
+
+ private:
+  std::string boundary_;
+  std::string head_;
+};
+
+// What a service said, made safe to show: the key removed wherever a
+// server echoed it, control characters replaced, the length capped.
+std::string shown(std::string_view text, std::string_view key) {
+  std::string out(text.substr(0, std::min(text.size(), size_t{4096})));
+  if (!key.empty()) {
+    for (size_t at = out.find(key); at != std::string::npos; at = out.find(key, at)) out.replace(at, key.size(), "[API key]");
+  }
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  }
+  if (out.size() > kMaxShownText) out = out.substr(0, kMaxShownText) + "...";
+  return out;
+}
+
+// The service's error message ({"error":{"message":...}}), or its body.
+std::string service_message(const std::string& body, std::string_view key) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  std::string_view message;
+  if (parser.parse(body).get(doc) == simdjson::SUCCESS && doc["error"]["message"].get(message) == simdjson::SUCCESS) {
+    return shown(message, key);
+  }
+  return shown(body, key);
+}
+
+bool retryable(int status) { return status == 408 || status == 429 || status >= 500; }
+
+// A JSON answer's id at `path` ("id", or "file" then "id").
+Result<std::string> id_in(const std::string& body, std::initializer_list<std::string_view> path, const std::string& url) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element at;
+  if (parser.parse(body).get(at) != simdjson::SUCCESS) return io_error(url + ": the answer is not JSON");
+  for (std::string_view key : path) {
+    if (at[key].get(at) != simdjson::SUCCESS) return io_error(url + ": the answer has no " + std::string(key));
+  }
+  std::string_view id;
+  if (at.get(id) != simdjson::SUCCESS || !valid_id(id)) return io_error(url + ": the answer's id is not a plain id");
+  return std::string(id);
+}
+
+// Requests with retries: exponential backoff with jitter, or the server's
+// Retry-After, on 408, 429, 5xx and lost connections.
+class ApiSession {
+ public:
+  ApiSession(Url base, std::unique_ptr<HttpClient> client, const ApiOptions& options, const crypto::SecretBytes& key)
+      : base_(std::move(base)), client_(std::move(client)), options_(options), key_(key.view()),
+        authorization_("Bearer " + std::string(key.view())), random_(std::random_device{}()) {}
+
+  std::string url(const std::string& path) const { return base_.text() + path; }
+  const ApiOptions& options() const { return options_; }
+
+  // POSTs; the body writer is called afresh for each attempt. Returns the
+  // body of a 2xx answer.
+  Result<std::string> post(const std::string& path, std::string_view content_type, uint64_t length,
+                           const BodyWriter& body) {
+    for (unsigned attempt = 1;; ++attempt) {
+      Result<Response> response = client_->post(path, authorization_.view(), content_type, length, body);
+      std::optional<uint64_t> retry_after;
+      std::string why;
+      if (!response.ok()) {
+        if (response.error().kind != ErrorKind::kIo) return response.error();
+        why = response.error().message;
+      } else if (response->status / 100 == 2) {
+        return std::move(response->body);
+      } else {
+        why = url(path) + ": HTTP " + std::to_string(response->status) + ": " + service_message(response->body, key());
+        if (!retryable(response->status)) return io_error(why);
+        retry_after = response->retry_after;
+      }
+      if (attempt >= options_.retry.max_attempts) {
+        return io_error(why + " (gave up after " + std::to_string(attempt) + " attempts)");
+      }
+      std::chrono::milliseconds delay = retry_after ? std::chrono::milliseconds(*retry_after * 1000) : backoff(attempt);
+      delay = std::min(delay, options_.retry.max_delay);
+      if (options_.notice) {
+        options_.notice(why + "; retrying in " + std::to_string(delay.count()) + " ms (attempt " +
+                        std::to_string(attempt + 1) + " of " + std::to_string(options_.retry.max_attempts) + ")");
+      }
+      std::this_thread::sleep_for(delay);
+    }
+  }
+
+  // One attempt, failures ignored: tidying up after a failed transfer.
+  void post_once(const std::string& path) {
+    (void)client_->post(path, authorization_.view(), "application/json", 0, [](const Send&) { return ok_status(); });
+  }
+
+ private:
+  std::string_view key() const { return key_.view(); }
+
+  // base·2^(attempt-1), capped, then a random point in its upper half so
+  // that many clients do not retry in step.
+  std::chrono::milliseconds backoff(unsigned attempt) {
+    int64_t cap = options_.retry.max_delay.count();
+    int64_t delay = options_.retry.base.count();
+    for (unsigned i = 1; i < attempt && delay < cap; ++i) delay *= 2;
+    delay = std::min(delay, cap);
+    std::uniform_int_distribution<int64_t> jitter(delay / 2, std::max<int64_t>(delay, 0));
+    return std::chrono::milliseconds(jitter(random_));
+  }
+
+  Url base_;
+  std::unique_ptr<HttpClient> client_;
+  const ApiOptions& options_;
+  crypto::SecretBytes key_;
+  crypto::SecretBytes authorization_;
+  std::mt19937_64 random_;
+};
+
+void report_progress(const ApiOptions& options, uint64_t sent, uint64_t total) {
+  if (options.progress) options.progress(sent, total);
+}
+
+Receipt receipt_for(const VerifiedRun& run, const ApiOptions& options, std::string endpoint, std::string api,
+                    std::string file_id) {
+  Receipt receipt;
+  receipt.time = utc_time();
+  receipt.endpoint = std::move(endpoint);
+  receipt.api = std::move(api);
+  receipt.purpose = options.purpose;
+  receipt.filename = run.upload_name();
+  receipt.file_id = std::move(file_id);
+  receipt.bytes = run.plaintext_size;
+  receipt.plaintext_sha256 = run.plaintext_sha256;
+  receipt.manifest_sha256 = run.manifest_sha256;
+  receipt.run_id = run.run_id;
+  return receipt;
+}
+
+// POST {base}/files: one multipart request, the plaintext streamed in it.
+// The closing boundary goes out only after the stream proved the whole
+// plaintext matches the manifest; a mismatch drops the connection first.
+Result<Receipt> send_files(ApiSession& session, const VerifiedRun& run) {
+  const ApiOptions& options = session.options();
+  Multipart form;
+  form.add_field("purpose", options.purpose);
+  form.start_file("file", run.upload_name());
+  BodyWriter body = [&](const Send& send) -> Status {
+    Result<std::unique_ptr<io::ByteSource>> source = open_verified_plaintext(run);
+    if (!source.ok()) return source.error();
+    if (Status s = send(form.head()); !s.ok()) return s;
+    crypto::SecretBytes buffer(kReadSize);
+    for (uint64_t sent = 0;;) {
+      Result<size_t> got = source.value()->read(reinterpret_cast<char*>(buffer.data()), buffer.size());
+      if (!got.ok()) return got.error();
+      if (got.value() == 0) break;
+      if (Status s = send(buffer.view().substr(0, got.value())); !s.ok()) return s;
+      sent += got.value();
+      report_progress(options, sent, run.plaintext_size);
+    }
+    return send(form.tail());
+  };
+  Result<std::string> answer = session.post("/files", form.content_type(), form.length(run.plaintext_size), body);
+  if (!answer.ok()) return answer.error();
+  Result<std::string> id = id_in(answer.value(), {"id"}, session.url("/files"));
+  if (!id.ok()) return id.error();
+  return receipt_for(run, options, session.url("/files"), "files", id.value());
+}
+
+// Reads up to buffer.size() bytes; fewer only at the end of the source.
+Result<size_t> fill(io::ByteSource& source, crypto::SecretBytes& buffer) {
+  size_t filled = 0;
+  while (filled < buffer.size()) {
+    Result<size_t> got = source.read(reinterpret_cast<char*>(buffer.data()) + filled, buffer.size() - filled);
+    if (!got.ok()) return got.error();
+    if (got.value() == 0) break;
+    filled += got.value();
+  }
+  return filled;
+}
+
+Result<std::string> create_upload(ApiSession& session, const VerifiedRun& run) {
+  std::string json = "{\"filename\":";
+  record::append_json_string(json, run.upload_name());
+  json += ",\"purpose\":";
+  record::append_json_string(json, session.options().purpose);
+  json += ",\"bytes\":" + std::to_string(run.plaintext_size) + ",\"mime_type\":\"application/jsonl\"}";
+  Result<std::string> answer = session.post("/uploads", "application/json", json.size(),
+                                            [&](const Send& send) { return send(json); });
+  if (!answer.ok()) return answer.error();
+  return id_in(answer.value(), {"id"}, session.url("/uploads"));
+}
+
+// Sends the parts one after another; a part is retried on its own, so a
+// transfer resumes at the first part the service has not acknowledged.
+Result<std::vector<std::string>> send_parts(ApiSession& session, const VerifiedRun& run, const std::string& upload) {
+  const ApiOptions& options = session.options();
+  Result<std::unique_ptr<io::ByteSource>> source = open_verified_plaintext(run);
+  if (!source.ok()) return source.error();
+  crypto::SecretBytes part(static_cast<size_t>(std::min<uint64_t>(options.part_size, run.plaintext_size + 1)));
+  std::vector<std::string> part_ids;
+  std::string path = "/uploads/" + upload + "/parts";
+  for (uint64_t sent = 0;;) {
+    // The read that finds the end is the one that checks the whole
+    // plaintext: a mismatch stops here, before /complete.
+    Result<size_t> filled = fill(**source, part);
+    if (!filled.ok()) return filled.error();
+    if (filled.value() == 0) break;
+    Multipart form;
+    form.start_file("data", run.upload_name());
+    std::string_view bytes = part.view().substr(0, filled.value());
+    Result<std::string> answer =
+        session.post(path, form.content_type(), form.length(bytes.size()), [&](const Send& send) -> Status {
+          Status s = send(form.head());
+          if (s.ok()) s = send(bytes);
+          return s.ok() ? send(form.tail()) : s;
+        });
+    if (!answer.ok()) return answer.error();
+    Result<std::string> id = id_in(answer.value(), {"id"}, session.url(path));
+    if (!id.ok()) return id.error();
+    part_ids.push_back(id.value());
+    sent += bytes.size();
+    report_progress(options, sent, run.plaintext_size);
+    // A short part was cut by the end of the plaintext, already checked.
+    if (filled.value() < part.size()) break;
+  }
+  return part_ids;
+}
+
+Result<std::string> complete_upload(ApiSession& session, const VerifiedRun& run, const std::string& upload,
+                                    const std::vector<std::string>& part_ids) {
+  std::string json = "{\"part_ids\":[";
+  for (size_t i = 0; i < part_ids.size(); ++i) {
+    if (i) json += ',';
+    record::append_json_string(json, part_ids[i]);
+  }
+  json += "],\"md5\":\"" + run.plaintext_md5 + "\"}";
+  std::string path = "/uploads/" + upload + "/complete";
+  Result<std::string> answer = session.post(path, "application/json", json.size(),
+                                            [&](const Send& send) { return send(json); });
+  if (!answer.ok()) return answer.error();
+  return id_in(answer.value(), {"file", "id"}, session.url(path));
+}
+
+// POST {base}/uploads, then the parts, then /complete with the part ids
+// and the MD5. A failure after the upload was created cancels it, so that
+// no half transfer lingers at the service.
+Result<Receipt> send_uploads(ApiSession& session, const VerifiedRun& run) {
+  Result<std::string> upload = create_upload(session, run);
+  if (!upload.ok()) return upload.error();
+  Result<std::vector<std::string>> parts = send_parts(session, run, upload.value());
+  Result<std::string> file_id = parts.ok() ? complete_upload(session, run, upload.value(), parts.value())
+                                           : Result<std::string>(parts.error());
+  if (!file_id.ok()) {
+    session.post_once("/uploads/" + upload.value() + "/cancel");
+    Error error = file_id.error();
+    error.message += " (upload " + upload.value() + " cancelled)";
+    return error;
+  }
+  return receipt_for(run, session.options(), session.url("/uploads"), "uploads", file_id.value());
+}
+
+}  // namespace
+
+Status check_api_options(const ApiOptions& options) {
+  Result<Url> base = parse_url(options.base_url);
+  if (!base.ok()) return base.error();
+  if (options.part_size == 0) return usage_error("--part-size must be at least 1 byte");
+  return check_transport(base.value(), options.allow_insecure_loopback);
+}
+
+Result<Receipt> send_to_api(const VerifiedRun& run, const ApiOptions& options, const crypto::SecretBytes& api_key) {
+  if (Status s = check_api_options(options); !s.ok()) return s.error();
+  if (api_key.empty()) return usage_error("no API key");
+  Result<Url> base = parse_url(options.base_url);
+  Result<std::unique_ptr<HttpClient>> client =
+      HttpClient::create(base.value(), {options.ca_file, options.allow_insecure_loopback, options.timeout});
+  if (!client.ok()) return client.error();
+  ApiSession session(base.value(), std::move(client.value()), options, api_key);
+  if (run.plaintext_size > options.files_api_limit) return send_uploads(session, run);
+  return send_files(session, run);
+}
+
+}  // namespace airlock::upload
