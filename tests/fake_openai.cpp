@@ -18,6 +18,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "upload/internal.h"
+
 namespace airlock::test {
 namespace {
 
@@ -106,13 +108,7 @@ std::string md5_hex(std::string_view bytes) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
   EVP_Digest(bytes.data(), bytes.size(), digest, &size, EVP_md5(), nullptr);
-  static const char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < size; ++i) {
-    hex += kHex[digest[i] >> 4];
-    hex += kHex[digest[i] & 15];
-  }
-  return hex;
+  return upload::hex(digest, size);
 }
 
 // ---------------------------------------------------------------------------

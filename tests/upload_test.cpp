@@ -110,6 +110,16 @@ void check_key_not_shown(const test::ProcessResult& result, const std::string& r
   CHECK(read_file(run_dir + "/" + upload::kReceiptsFile).find(kApiKey) == std::string::npos);
 }
 
+// Changes the first character after `marker` in the file (to another
+// base64 and hex digit); returns the new content.
+std::string change_char_after(const std::string& path, const std::string& marker) {
+  std::string text = read_file(path);
+  size_t at = text.find(marker) + marker.size();
+  text[at] = text[at] == 'a' ? 'b' : 'a';
+  write_file(path, text);
+  return text;
+}
+
 // Nothing of the data, not even a request, reached the service.
 void check_nothing_sent(const FakeOpenAI& server) {
   CHECK(server.requests().empty());
@@ -260,10 +270,7 @@ TEST_CASE("a run that must not leave sends nothing", "[upload]") {
 
   SECTION("a changed signature") {
     std::string bad = copy("bad-sig");
-    std::string sig = read_file(bad + "/manifest.sig");
-    size_t at = sig.find("\"signature\":\"") + 13;
-    sig[at] = sig[at] == 'A' ? 'B' : 'A';
-    write_file(bad + "/manifest.sig", sig);
+    change_char_after(bad + "/manifest.sig", "\"signature\":\"");
     result = ws.upload(bad, server.base_url());
     expected_message = "the signature does not match";
   }
@@ -305,10 +312,7 @@ TEST_CASE("a run that must not leave sends nothing", "[upload]") {
   }
   SECTION("a signed manifest whose plaintext digest the clean output does not match") {
     std::string bad = copy("wrong-plaintext");
-    std::string manifest = read_file(bad + "/manifest.json");
-    size_t at = manifest.find("\"plaintext_sha256\":\"") + 20;
-    manifest[at] = manifest[at] == '0' ? '1' : '0';
-    write_file(bad + "/manifest.json", manifest);
+    std::string manifest = change_char_after(bad + "/manifest.json", "\"plaintext_sha256\":\"");
     Result<crypto::SigningKey> key = crypto::SigningKey::parse(read_file(ws.signing_key), "sign.key");
     REQUIRE(key.ok());
     Result<std::string> sig = audit::sign_manifest(key.value(), manifest);

@@ -135,6 +135,10 @@ struct RunFacts {
   std::string signer;  // "ed25519:..." or empty when unsigned
 };
 
+// Now, in UTC, ISO 8601 ("2026-11-25T12:00:00Z"): the time stamps of
+// manifests and receipts.
+std::string utc_now();
+
 std::string header_entry(const RunFacts& facts);
 std::string totals_entry(const RunFacts& facts);
 std::string footer_entry(const RunFacts& facts);

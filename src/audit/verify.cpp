@@ -353,15 +353,6 @@ void verify_into(const std::string& dir, const VerifyOptions& options, Verificat
   check_audit(dir, doc, c);
 }
 
-std::string utc_now() {
-  std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  ::gmtime_r(&now, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
-
 std::string counts_object(const Counts& c) {
   return "{\"lines\":" + std::to_string(c.lines) + ",\"empty_lines\":" + std::to_string(c.empty_lines) +
          ",\"records\":" + std::to_string(c.records) + ",\"clean\":" + std::to_string(c.clean) +
@@ -381,6 +372,15 @@ Status write_new_file(const std::string& dir, const char* name, std::string_view
 }
 
 }  // namespace
+
+std::string utc_now() {
+  std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  ::gmtime_r(&now, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
 
 Verification verify_run(const std::string& dir, const VerifyOptions& options) {
   Verification v;

@@ -199,16 +199,21 @@ Result<std::vector<crypto::Identity>> read_identity_files(const std::vector<std:
   return identities;
 }
 
+Result<crypto::SecretBytes> read_key_line(const std::string& path, KeyFile kind, bool strict_permissions,
+                                          const std::string& what) {
+  Result<crypto::SecretBytes> content = read_key_file(path, kind, strict_permissions);
+  if (!content.ok()) return content.error();
+  std::string_view text = content->view();
+  text = text.substr(0, text.find('\n'));
+  if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+  if (text.empty()) return usage_error(path + ": the " + what + " is empty");
+  return crypto::SecretBytes(text);
+}
+
 Result<crypto::SecretBytes> read_passphrase(const ParsedArgs& args, bool confirm) {
   if (args.has("--passphrase-file")) {
-    std::string path = args.value("--passphrase-file");
-    Result<crypto::SecretBytes> content = read_key_file(path, KeyFile::kPassphrase, args.has("--strict-perms"));
-    if (!content.ok()) return content.error();
-    std::string_view text = content->view();
-    text = text.substr(0, text.find('\n'));
-    if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
-    if (text.empty()) return usage_error(path + ": the passphrase is empty");
-    return crypto::SecretBytes(text);
+    return read_key_line(args.value("--passphrase-file"), KeyFile::kPassphrase, args.has("--strict-perms"),
+                         "passphrase");
   }
   if (args.has("--passphrase-env")) {
     std::string name = args.value("--passphrase-env");

@@ -53,6 +53,11 @@ Result<crypto::SecretBytes> read_key_file(const std::string& path, KeyFile kind,
 Result<std::vector<crypto::Identity>> read_identity_files(const std::vector<std::string>& paths,
                                                           bool strict_permissions);
 
+// The first line of a secret key file (passphrase, API key), without its
+// line ending; an empty one is an error that calls it `what`.
+Result<crypto::SecretBytes> read_key_line(const std::string& path, KeyFile kind, bool strict_permissions,
+                                          const std::string& what);
+
 // The Ed25519 signing key in FILE (airlock keygen --signing), with the
 // permission check of identity files.
 Result<crypto::SigningKey> read_signing_key(const std::string& path);

@@ -1,7 +1,7 @@
 // airlock keygen: a new X25519 identity in age-keygen's file format.
-#include <ctime>
 #include <iostream>
 
+#include "audit/audit.h"
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/crypto_io.h"
@@ -46,15 +46,6 @@ encrypted to its public key. Exit status: 0 done; 2 usage error (including
 an existing FILE without --force); 3 the file could not be written.
 )";
 
-std::string utc_timestamp() {
-  std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  ::gmtime_r(&now, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
-
 }  // namespace
 
 int keygen_command(const std::vector<std::string>& args) {
@@ -88,7 +79,7 @@ int keygen_command(const std::vector<std::string>& args) {
   // age identities: comments, then the key; signing keys carry their own
   // public key comment.
   bool signing = parsed->has("--signing");
-  std::string comments = "# created: " + utc_timestamp() + "\n" + (signing ? "" : "# public key: " + public_key + "\n");
+  std::string comments = "# created: " + audit::utc_now() + "\n" + (signing ? "" : "# public key: " + public_key + "\n");
   Status written = (*output)->sink().write(comments);
   if (written.ok()) written = (*output)->sink().write(secret.view());
   if (written.ok() && !signing) written = (*output)->sink().write("\n");

@@ -3,21 +3,11 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <ctime>
 
 #include "crypto/keyed_hash.h"
 
 namespace airlock::cli {
 namespace {
-
-std::string utc_now() {
-  std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  ::gmtime_r(&now, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
 
 audit::Counts audit_counts(const pipeline::Counts& c) {
   audit::Counts out;
@@ -48,7 +38,7 @@ RunIdentity new_run_identity() {
     identity.run_id += kHex[random->data()[i] >> 4];
     identity.run_id += kHex[random->data()[i] & 15];
   }
-  identity.started = utc_now();
+  identity.started = audit::utc_now();
   char host[256] = {};
   if (::gethostname(host, sizeof host - 1) == 0) identity.host = host;
   return identity;

@@ -116,13 +116,9 @@ Status check_api_key(const crypto::SecretBytes& key, const std::string& origin) 
 Result<crypto::SecretBytes> read_api_key(const ParsedArgs& a) {
   if (a.has("--api-key-file")) {
     std::string path = a.value("--api-key-file");
-    Result<crypto::SecretBytes> content = read_key_file(path, KeyFile::kApiKey, a.has("--strict-perms"));
-    if (!content.ok()) return content.error();
-    std::string_view text = content->view();
-    text = text.substr(0, text.find('\n'));
-    if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
-    crypto::SecretBytes key(text);
-    if (Status s = check_api_key(key, path); !s.ok()) return s.error();
+    Result<crypto::SecretBytes> key = read_key_line(path, KeyFile::kApiKey, a.has("--strict-perms"), "API key");
+    if (!key.ok()) return key.error();
+    if (Status s = check_api_key(key.value(), path); !s.ok()) return s.error();
     return key;
   }
   const char* value = std::getenv("OPENAI_API_KEY");

@@ -15,8 +15,8 @@
 
 namespace airlock::upload {
 
-// UTC now, ISO 8601 (receipts).
-std::string utc_time();
+// Lower-case hexadecimal of `size` bytes.
+std::string hex(const unsigned char* data, size_t size);
 
 struct Url {
   bool tls = true;

@@ -7,6 +7,7 @@
 #include <random>
 #include <thread>
 
+#include "audit/audit.h"
 #include "record/record.h"
 #include "upload/internal.h"
 #include "upload/upload.h"
@@ -29,13 +30,7 @@ bool valid_id(std::string_view id) {
 std::string random_boundary() {
   unsigned char bytes[16];
   RAND_bytes(bytes, sizeof bytes);
-  static const char kHex[] = "0123456789abcdef";
-  std::string boundary = "airlock-";
-  for (unsigned char b : bytes) {
-    boundary += kHex[b >> 4];
-    boundary += kHex[b & 15];
-  }
-  return boundary;
+  return "airlock-" + hex(bytes, sizeof bytes);
 }
 
 // A multipart/form-data body: text fields, then one file field whose bytes
@@ -177,7 +172,7 @@ void report_progress(const ApiOptions& options, uint64_t sent, uint64_t total) {
 Receipt receipt_for(const VerifiedRun& run, const ApiOptions& options, std::string endpoint, std::string api,
                     std::string file_id) {
   Receipt receipt;
-  receipt.time = utc_time();
+  receipt.time = audit::utc_now();
   receipt.endpoint = std::move(endpoint);
   receipt.api = std::move(api);
   receipt.purpose = options.purpose;

@@ -3,9 +3,9 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <ctime>
 #include <filesystem>
 
+#include "audit/audit.h"
 #include "record/record.h"
 #include "upload/internal.h"
 #include "upload/upload.h"
@@ -100,7 +100,7 @@ Result<Receipt> write_to_outbox(const VerifiedRun& run, const std::string& folde
   Receipt receipt;
   if (Status s = copy_verified(**source, **file, &receipt.bytes); !s.ok()) return s.error();
   if (Status s = file.value()->commit(); !s.ok()) return s.error();
-  receipt.time = utc_time();
+  receipt.time = audit::utc_now();
   receipt.endpoint = "dir:" + absolute;
   receipt.api = "outbox";
   receipt.filename = run.upload_name();
@@ -109,15 +109,6 @@ Result<Receipt> write_to_outbox(const VerifiedRun& run, const std::string& folde
   receipt.manifest_sha256 = run.manifest_sha256;
   receipt.run_id = run.run_id;
   return receipt;
-}
-
-std::string utc_time() {
-  std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  ::gmtime_r(&now, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
 }
 
 }  // namespace airlock::upload

@@ -7,6 +7,7 @@
 #include <cerrno>
 
 #include "audit/audit.h"
+#include "upload/internal.h"
 #include "upload/upload.h"
 
 namespace airlock::upload {
@@ -117,13 +118,7 @@ class Md5 {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int size = 0;
     EVP_DigestFinal_ex(ctx_, digest, &size);
-    static const char kHex[] = "0123456789abcdef";
-    std::string hex;
-    for (unsigned int i = 0; i < size; ++i) {
-      hex += kHex[digest[i] >> 4];
-      hex += kHex[digest[i] & 15];
-    }
-    return hex;
+    return hex(digest, size);
   }
 
  private:
@@ -167,6 +162,17 @@ Status digest_plaintext(VerifiedRun& run) {
 }
 
 }  // namespace
+
+std::string hex(const unsigned char* data, size_t size) {
+  static const char kDigits[] = "0123456789abcdef";
+  std::string text;
+  text.reserve(2 * size);
+  for (size_t i = 0; i < size; ++i) {
+    text += kDigits[data[i] >> 4];
+    text += kDigits[data[i] & 15];
+  }
+  return text;
+}
 
 std::string VerifiedRun::upload_name() const {
   std::string base = dir;
