@@ -377,6 +377,47 @@ TEST_CASE("a run that must not leave sends nothing", "[upload]") {
   check_key_not_shown(result, run);
 }
 
+// The send path checks the plaintext again as it streams: here the verified
+// digest is made wrong after verification (as if the file had been swapped
+// for one that decrypts to other data), in process.
+TEST_CASE("a plaintext that fails its check while being sent never completes a request", "[upload]") {
+  Workspace ws;
+  std::string input = records(64);
+  std::string run_dir = ws.run("run", input);
+  Result<std::string> public_key = crypto::parse_public_key(ws.public_key, "key");
+  REQUIRE(public_key.ok());
+  Result<std::vector<crypto::Identity>> identities = crypto::parse_identity_file(read_file(ws.identity), "id.txt");
+  REQUIRE(identities.ok());
+  Result<upload::VerifiedRun> run = upload::verify_for_upload(run_dir, public_key.value(), identities.value());
+  REQUIRE(run.ok());
+  run->plaintext_sha256[0] = run->plaintext_sha256[0] == 'a' ? 'b' : 'a';
+
+  FakeOpenAI server(ws.server_for(kLocalNames));
+  upload::ApiOptions options;
+  options.base_url = server.base_url();
+  options.ca_file = ws.ca_file;
+  options.retry.base = std::chrono::milliseconds(1);
+  crypto::SecretBytes key{std::string_view(kApiKey)};
+  SECTION("Files API: the connection closes before the body is whole") {
+    Result<upload::Receipt> sent = upload::send_to_api(run.value(), options, key);
+    REQUIRE_FALSE(sent.ok());
+    CHECK(sent.error().kind == ErrorKind::kRefused);
+    CHECK_THAT(sent.error().message, Catch::Contains("differs from the manifest's plaintext_sha256"));
+    CHECK(server.requests().empty());  // no request was ever complete
+  }
+  SECTION("Uploads API: the parts before the end are sent, /complete never is") {
+    options.files_api_limit = 1024;
+    options.part_size = 4096;
+    Result<upload::Receipt> sent = upload::send_to_api(run.value(), options, key);
+    REQUIRE_FALSE(sent.ok());
+    CHECK(sent.error().kind == ErrorKind::kRefused);
+    CHECK(count_requests(server, "parts") == 1);
+    CHECK(count_requests(server, "complete") == 0);
+    CHECK(server.cancelled_uploads().size() == 1);
+  }
+  CHECK(server.files().empty());
+}
+
 TEST_CASE("plain http reaches a loopback server with --allow-insecure-loopback", "[upload]") {
   Workspace ws;
   std::string input = records(10);

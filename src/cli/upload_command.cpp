@@ -54,6 +54,8 @@ Options:
   --max-attempts N        tries per request on 429, 5xx and dropped
                           connections, with exponential backoff and jitter,
                           or the server's Retry-After (default 5)
+  --timeout SECONDS       give up on a connection silent for this long
+                          (connect, send, answer; default 300); retried
   --target dir:PATH       write the verified plaintext to the folder PATH
                           (mode 0600, published only when complete) instead
                           of uploading: for an air-gapped transfer
@@ -84,11 +86,11 @@ const std::vector<OptionSpec> kUploadOptions = {
     {"--signing-key", "", true},
     {"--strict-perms", "", false},
     {"--help", "-h", false},
+    {"--timeout", "", true},
     // For tests, not in --help: the Files API limit (to take the Uploads
-    // API with small data), the first backoff and the network timeout.
+    // API with small data) and the first backoff.
     {"--files-api-limit", "", true},
     {"--retry-base-ms", "", true},
-    {"--timeout", "", true},
 };
 
 // Everything the command needs, read and checked before the run is.
