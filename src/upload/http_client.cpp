@@ -192,7 +192,19 @@ class BeastClient final : public HttpClient {
 
   template <class Stream>
   Result<Response> exchange(Stream& stream, const Request& r) {
-    if (Status s = send_request(stream, r); !s.ok()) return s.error();
+    Status sent = send_request(stream, r);
+    // The body writer's own failure aborts at once: the request must not complete.
+    if (!sent.ok() && sent.error().kind != ErrorKind::kIo) return sent.error();
+    Result<Response> response = read_response(stream);
+    if (sent.ok()) return response;
+    // A server may answer before it has read the whole body (401, 413) and
+    // close: that answer says more than the broken pipe does.
+    if (response.ok() && response->status / 100 != 2) return response;
+    return sent.error();
+  }
+
+  template <class Stream>
+  Result<Response> read_response(Stream& stream) {
     http::response_parser<http::string_body> parser;
     parser.body_limit(kMaxResponseBody);
     beast::get_lowest_layer(stream).expires_after(options_.timeout);

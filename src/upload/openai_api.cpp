@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <random>
 #include <thread>
 
@@ -131,7 +132,9 @@ class ApiSession {
       std::chrono::milliseconds delay = retry_after ? std::chrono::milliseconds(*retry_after * 1000) : backoff(attempt);
       delay = std::min(delay, options_.retry.max_delay);
       if (options_.notice) {
-        options_.notice(why + "; retrying in " + std::to_string(delay.count()) + " ms (attempt " +
+        char seconds[32];
+        std::snprintf(seconds, sizeof seconds, "%.1f s", static_cast<double>(delay.count()) / 1000);
+        options_.notice(why + "; retrying in " + seconds + " (attempt " +
                         std::to_string(attempt + 1) + " of " + std::to_string(options_.retry.max_attempts) + ")");
       }
       std::this_thread::sleep_for(delay);
