@@ -451,7 +451,7 @@ TEST_CASE("the API key never appears in output or errors, even when the service 
   }
 }
 
-TEST_CASE("--target dir:PATH writes the verified plaintext to an outbox", "[upload]") {
+TEST_CASE("an outbox folder (--target dir:PATH) gets the verified plaintext, once", "[upload]") {
   Workspace ws;
   std::string input = records(30);
   std::string run = ws.run("run", input);
