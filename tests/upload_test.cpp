@@ -515,3 +515,36 @@ TEST_CASE("base URLs: schemes, ports, IPv6, loopback", "[upload]") {
     CHECK_FALSE(upload::parse_url(bad).ok());
   }
 }
+
+TEST_CASE("usage errors say what is missing, before any check of the run", "[upload]") {
+  Workspace ws;
+  std::string run = ws.run("run", records(5));
+  ::unsetenv("OPENAI_API_KEY");
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  std::vector<Case> cases = {
+      {{"upload", run, "--public-key", ws.public_key}, "no identity"},
+      {{"upload", run, "-i", ws.identity}, "--public-key KEY is required"},
+      {{"upload", run, "-i", ws.identity, "--public-key", ws.public_key}, "no API key"},
+      {{"upload", run, "-i", ws.identity, "--public-key", ws.public_key, "--target", "s3:bucket"}, "dir:PATH"},
+      {{"upload", run, "-i", ws.identity, "--public-key", ws.public_key, "--target", "dir:" + ws.dir / "out",
+        "--base-url", "https://example.org/v1"},
+       "--base-url does not go with --target"},
+      {{"upload", run, "-i", ws.identity, "--public-key", ws.public_key, "--api-key-file", ws.api_key_file,
+        "--part-size", "65M"},
+       "--part-size must be from 1 byte to 64M"},
+      {{"upload", run, "-i", ws.identity, "--public-key", ws.public_key, "--api-key-file", ws.api_key_file,
+        "--base-url", "ftp://example.org"},
+       "not an http:// or https:// URL"},
+      {{"upload", run, ws.dir / "second", "-i", ws.identity, "--public-key", ws.public_key}, "one run folder"},
+  };
+  for (const Case& c : cases) {
+    auto result = run_airlock(c.args);
+    INFO(c.message);
+    CHECK(result.exit_code == 2);
+    CHECK_THAT(result.err, Catch::Contains(c.message));
+  }
+  CHECK_FALSE(test::exists(run + "/" + upload::kReceiptsFile));
+}

@@ -160,6 +160,10 @@ Status read_target(const ParsedArgs& a, Plan& plan) {
   if (target.rfind("dir:", 0) != 0 || target.size() == 4) {
     return usage_error("--target " + target + ": the only target is dir:PATH (a folder)");
   }
+  for (const char* api_only : {"--base-url", "--purpose", "--api-key-file", "--ca-file", "--allow-insecure-loopback",
+                               "--part-size", "--max-attempts", "--timeout"}) {
+    if (a.has(api_only)) return usage_error(std::string(api_only) + " does not go with --target (nothing is sent)");
+  }
   plan.outbox = target.substr(4);
   return ok_status();
 }
