@@ -247,7 +247,8 @@ std::pair<std::string, std::string> classify(std::string_view target) {
     size_t slash = rest.find('/');
     if (slash != std::string_view::npos) {
       std::string action(rest.substr(slash + 1));
-      if (action == "parts" || action == "complete" || action == "cancel") return {action, std::string(rest.substr(0, slash))};
+      if (action == "parts" || action == "complete" || action == "cancel")
+        return {action, std::string(rest.substr(0, slash))};
     }
   }
   return {"other", ""};

@@ -43,7 +43,7 @@ class FakeOpenAI {
     kDropMidBody,      // the connection closed after the request's header
   };
   struct Options {
-    Pem tls;            // empty cert: plain HTTP
+    Pem tls;  // empty cert: plain HTTP
     std::string api_key = "sk-test-upload-key-5f2a9c";
   };
   struct Request {

@@ -2,6 +2,8 @@
 // thread of this process (HTTPS with certificates made here), checking what
 // the service received byte for byte, that every reason to refuse sends
 // nothing, that retries recover, and that the API key is never printed.
+#include "upload/upload.h"
+
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
@@ -13,7 +15,6 @@
 #include "fake_openai.h"
 #include "test_util.h"
 #include "upload/internal.h"
-#include "upload/upload.h"
 
 using namespace airlock;
 using test::FakeOpenAI;
@@ -35,10 +36,11 @@ std::string records(size_t count) {
   std::string text;
   char line[128];
   for (size_t i = 0; i < count; ++i) {
-    std::snprintf(line, sizeof line,
-                  R"({"messages":[{"role":"user","content":"question %06zu about the invoice"},{"role":"assistant","content":"ok"}]})"
-                  "\n",
-                  i);
+    std::snprintf(
+        line, sizeof line,
+        R"({"messages":[{"role":"user","content":"question %06zu about the invoice"},{"role":"assistant","content":"ok"}]})"
+        "\n",
+        i);
     text += line;
   }
   REQUIRE(text.size() == count * kRecordSize);
@@ -86,9 +88,9 @@ struct Workspace {
 
   test::ProcessResult upload(const std::string& run_dir, const std::string& base_url,
                              std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"upload", run_dir,          "-i",           identity, "--public-key",
-                                     public_key, "--base-url",   base_url,       "--ca-file", ca_file,
-                                     "--api-key-file", api_key_file, "--retry-base-ms", "10"};
+    std::vector<std::string> args = {"upload",          run_dir,  "-i",        identity, "--public-key",   public_key,
+                                     "--base-url",      base_url, "--ca-file", ca_file,  "--api-key-file", api_key_file,
+                                     "--retry-base-ms", "10"};
     args.insert(args.end(), extra.begin(), extra.end());
     return run_airlock(args);
   }
@@ -190,7 +192,8 @@ TEST_CASE("above the Files API limit the Uploads API sends parts and completes w
   std::string input = records(kUploadSize / kRecordSize);
   std::string run = ws.run("big", input);
   FakeOpenAI server(ws.server_for(kLocalNames));
-  auto result = ws.upload(run, server.base_url(), {"--files-api-limit", "1K", "--part-size", std::to_string(part_size)});
+  auto result =
+      ws.upload(run, server.base_url(), {"--files-api-limit", "1K", "--part-size", std::to_string(part_size)});
   INFO(result.err);
   REQUIRE(result.exit_code == 0);
   auto files = server.files();
@@ -243,8 +246,8 @@ TEST_CASE("429 with Retry-After, 500 and dropped connections are retried", "[upl
   }
   SECTION("after --max-attempts the command gives up, naming the URL and the status") {
     for (int i = 0; i < 3; ++i) server.inject("parts", FakeOpenAI::Fault::kServerError);
-    auto result = ws.upload(run, server.base_url(),
-                            {"--files-api-limit", "1K", "--part-size", "4K", "--max-attempts", "3"});
+    auto result =
+        ws.upload(run, server.base_url(), {"--files-api-limit", "1K", "--part-size", "4K", "--max-attempts", "3"});
     CHECK(result.exit_code == 3);
     CHECK_THAT(result.err, Catch::Contains(server.base_url() + "/uploads/") && Catch::Contains("HTTP 500") &&
                                Catch::Contains("gave up after 3 attempts") && Catch::Contains("cancelled"));
@@ -294,9 +297,11 @@ TEST_CASE("a run that must not leave sends nothing", "[upload]") {
     expected_message = "unsigned";
   }
   SECTION("a run whose verdict is fail") {
-    write_file(ws.dir / "strict.yaml", "policy: strict\nversion: \"1\"\nextends: " + std::string(AIRLOCK_SOURCE_DIR) +
-                                           "/policies/fine-tune-upload.yaml\ngate:\n  max_findings:\n    EMAIL_ADDRESS: 0\n");
-    std::string with_email = input + R"({"messages":[{"role":"user","content":"write to ana.lima@example.com"}]})" "\n";
+    write_file(ws.dir / "strict.yaml",
+               "policy: strict\nversion: \"1\"\nextends: " + std::string(AIRLOCK_SOURCE_DIR) +
+                   "/policies/fine-tune-upload.yaml\ngate:\n  max_findings:\n    EMAIL_ADDRESS: 0\n");
+    std::string with_email = input + R"({"messages":[{"role":"user","content":"write to ana.lima@example.com"}]})"
+                                     "\n";
     std::string failed = ws.run("failed", with_email, {"--policy", ws.dir / "strict.yaml"}, true, 1);
     result = ws.upload(failed, server.base_url());
     expected_message = "verdict is fail";
@@ -436,7 +441,8 @@ TEST_CASE("the API key never appears in output or errors, even when the service 
   FakeOpenAI server({ws.pki.issue(kLocalNames), "sk-the-key-the-service-expects"});
   auto result = ws.upload(run, server.base_url());
   CHECK(result.exit_code == 3);
-  CHECK_THAT(result.err, Catch::Contains("HTTP 401") && Catch::Contains("Incorrect API key provided: Bearer [API key]"));
+  CHECK_THAT(result.err,
+             Catch::Contains("HTTP 401") && Catch::Contains("Incorrect API key provided: Bearer [API key]"));
   check_key_not_shown(result, run);
   REQUIRE(server.requests().size() == 1);
   CHECK_FALSE(server.requests()[0].authorized);
@@ -471,8 +477,8 @@ TEST_CASE("an outbox folder (--target dir:PATH) gets the verified plaintext, onc
              Catch::Contains("\"api\":\"outbox\"") && Catch::Contains("\"endpoint\":\"dir:" + ws.dir / "outbox\""));
 
   // Never over an earlier delivery; a refused run writes nothing.
-  auto again = run_airlock({"upload", run, "-i", ws.identity, "--public-key", ws.public_key, "--target",
-                            "dir:" + ws.dir / "outbox"});
+  auto again = run_airlock(
+      {"upload", run, "-i", ws.identity, "--public-key", ws.public_key, "--target", "dir:" + ws.dir / "outbox"});
   CHECK(again.exit_code == 3);
   CHECK(read_file(written) == input);
   fs::create_directory(ws.dir / "outbox2");

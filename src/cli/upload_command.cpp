@@ -140,7 +140,8 @@ Status read_api_options(const ParsedArgs& a, upload::ApiOptions& api) {
   if (!part.ok()) return part.error();
   if (part.value() == 0 || part.value() > kMaxPartSize) return usage_error("--part-size must be from 1 byte to 64M");
   api.part_size = part.value();
-  Result<uint64_t> limit = parse_size(a.value("--files-api-limit", std::to_string(upload::kFilesApiLimit)), "--files-api-limit");
+  Result<uint64_t> limit =
+      parse_size(a.value("--files-api-limit", std::to_string(upload::kFilesApiLimit)), "--files-api-limit");
   if (!limit.ok()) return limit.error();
   api.files_api_limit = limit.value();
   Result<uint64_t> attempts = parse_number(a.value("--max-attempts", "5"), "--max-attempts", 1, 100);
@@ -172,7 +173,8 @@ Result<Plan> read_plan(const ParsedArgs& a) {
   Plan plan;
   if (a.positionals().size() != 1) return usage_error("upload takes one run folder");
   plan.dir = a.positionals()[0];
-  Result<std::vector<crypto::Identity>> identities = read_identity_files(a.values("--identity"), a.has("--strict-perms"));
+  Result<std::vector<crypto::Identity>> identities =
+      read_identity_files(a.values("--identity"), a.has("--strict-perms"));
   if (!identities.ok()) return identities.error();
   if (identities->empty()) return usage_error("no identity: give -i IDENTITY_FILE (it opens clean.jsonl.age)");
   plan.identities = std::move(identities.value());

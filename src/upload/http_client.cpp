@@ -157,8 +157,9 @@ class BeastClient final : public HttpClient {
   template <class Stream>
   Status send_bytes(Stream& stream, std::string_view bytes) {
     beast::get_lowest_layer(stream).expires_after(options_.timeout);
-    beast::error_code ec = run_one(
-        ioc_, [&](auto handler) { net::async_write(stream, net::buffer(bytes.data(), bytes.size()), std::move(handler)); });
+    beast::error_code ec = run_one(ioc_, [&](auto handler) {
+      net::async_write(stream, net::buffer(bytes.data(), bytes.size()), std::move(handler));
+    });
     if (ec) return lost("sending the request", ec);
     return ok_status();
   }
@@ -208,7 +209,8 @@ class BeastClient final : public HttpClient {
     http::response_parser<http::string_body> parser;
     parser.body_limit(kMaxResponseBody);
     beast::get_lowest_layer(stream).expires_after(options_.timeout);
-    beast::error_code ec = run_one(ioc_, [&](auto handler) { http::async_read(stream, buffer_, parser, std::move(handler)); });
+    beast::error_code ec =
+        run_one(ioc_, [&](auto handler) { http::async_read(stream, buffer_, parser, std::move(handler)); });
     if (ec) return lost("reading the response", ec);
     http::response<http::string_body>& message = parser.get();
     Response response;

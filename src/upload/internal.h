@@ -42,8 +42,8 @@ struct ClientOptions {
 
 struct Response {
   int status = 0;
-  std::string body;                         // at most 1 MiB is accepted
-  std::optional<uint64_t> retry_after;      // seconds, when the server said
+  std::string body;                     // at most 1 MiB is accepted
+  std::optional<uint64_t> retry_after;  // seconds, when the server said
 };
 
 // Sends one piece of the body; a failure ends the request.

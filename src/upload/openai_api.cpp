@@ -62,7 +62,8 @@ class Multipart {
 std::string shown(std::string_view text, std::string_view key) {
   std::string out(text.substr(0, std::min(text.size(), size_t{4096})));
   if (!key.empty()) {
-    for (size_t at = out.find(key); at != std::string::npos; at = out.find(key, at)) out.replace(at, key.size(), "[API key]");
+    for (size_t at = out.find(key); at != std::string::npos; at = out.find(key, at))
+      out.replace(at, key.size(), "[API key]");
   }
   for (char& c : out) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
@@ -85,7 +86,8 @@ std::string service_message(const std::string& body, std::string_view key) {
 bool retryable(int status) { return status == 408 || status == 429 || status >= 500; }
 
 // A JSON answer's id at `path` ("id", or "file" then "id").
-Result<std::string> id_in(const std::string& body, std::initializer_list<std::string_view> path, const std::string& url) {
+Result<std::string> id_in(const std::string& body, std::initializer_list<std::string_view> path,
+                          const std::string& url) {
   simdjson::dom::parser parser;
   simdjson::dom::element at;
   if (parser.parse(body).get(at) != simdjson::SUCCESS) return io_error(url + ": the answer is not JSON");
@@ -102,8 +104,12 @@ Result<std::string> id_in(const std::string& body, std::initializer_list<std::st
 class ApiSession {
  public:
   ApiSession(Url base, std::unique_ptr<HttpClient> client, const ApiOptions& options, const crypto::SecretBytes& key)
-      : base_(std::move(base)), client_(std::move(client)), options_(options), key_(key.view()),
-        authorization_("Bearer " + std::string(key.view())), random_(std::random_device{}()) {}
+      : base_(std::move(base)),
+        client_(std::move(client)),
+        options_(options),
+        key_(key.view()),
+        authorization_("Bearer " + std::string(key.view())),
+        random_(std::random_device{}()) {}
 
   std::string url(const std::string& path) const { return base_.text() + path; }
   const ApiOptions& options() const { return options_; }
@@ -134,8 +140,8 @@ class ApiSession {
       if (options_.notice) {
         char seconds[32];
         std::snprintf(seconds, sizeof seconds, "%.1f s", static_cast<double>(delay.count()) / 1000);
-        options_.notice(why + "; retrying in " + seconds + " (attempt " +
-                        std::to_string(attempt + 1) + " of " + std::to_string(options_.retry.max_attempts) + ")");
+        options_.notice(why + "; retrying in " + seconds + " (attempt " + std::to_string(attempt + 1) + " of " +
+                        std::to_string(options_.retry.max_attempts) + ")");
       }
       std::this_thread::sleep_for(delay);
     }
@@ -236,8 +242,8 @@ Result<std::string> create_upload(ApiSession& session, const VerifiedRun& run) {
   json += ",\"purpose\":";
   record::append_json_string(json, session.options().purpose);
   json += ",\"bytes\":" + std::to_string(run.plaintext_size) + ",\"mime_type\":\"application/jsonl\"}";
-  Result<std::string> answer = session.post("/uploads", "application/json", json.size(),
-                                            [&](const Send& send) { return send(json); });
+  Result<std::string> answer =
+      session.post("/uploads", "application/json", json.size(), [&](const Send& send) { return send(json); });
   if (!answer.ok()) return answer.error();
   return id_in(answer.value(), {"id"}, session.url("/uploads"));
 }
@@ -287,8 +293,8 @@ Result<std::string> complete_upload(ApiSession& session, const VerifiedRun& run,
   }
   json += "],\"md5\":\"" + run.plaintext_md5 + "\"}";
   std::string path = "/uploads/" + upload + "/complete";
-  Result<std::string> answer = session.post(path, "application/json", json.size(),
-                                            [&](const Send& send) { return send(json); });
+  Result<std::string> answer =
+      session.post(path, "application/json", json.size(), [&](const Send& send) { return send(json); });
   if (!answer.ok()) return answer.error();
   return id_in(answer.value(), {"file", "id"}, session.url(path));
 }
@@ -300,8 +306,8 @@ Result<Receipt> send_uploads(ApiSession& session, const VerifiedRun& run) {
   Result<std::string> upload = create_upload(session, run);
   if (!upload.ok()) return upload.error();
   Result<std::vector<std::string>> parts = send_parts(session, run, upload.value());
-  Result<std::string> file_id = parts.ok() ? complete_upload(session, run, upload.value(), parts.value())
-                                           : Result<std::string>(parts.error());
+  Result<std::string> file_id =
+      parts.ok() ? complete_upload(session, run, upload.value(), parts.value()) : Result<std::string>(parts.error());
   if (!file_id.ok()) {
     session.post_once("/uploads/" + upload.value() + "/cancel");
     Error error = file_id.error();

@@ -66,7 +66,8 @@ Result<std::string> receipt_line(const Receipt& receipt, const crypto::SigningKe
 
 bool verify_receipt_line(std::string_view line, std::string_view public_key) {
   size_t at = line.rfind(kSignatureKey);
-  if (at == std::string_view::npos || line.size() < at + kSignatureKey.size() + 2 || line.substr(line.size() - 2) != "\"}") {
+  if (at == std::string_view::npos || line.size() < at + kSignatureKey.size() + 2 ||
+      line.substr(line.size() - 2) != "\"}") {
     return false;
   }
   std::string signed_bytes = std::string(line.substr(0, at)) + "}";

@@ -42,7 +42,7 @@ namespace airlock::upload {
 constexpr const char* kCleanOutput = "clean.jsonl.age";
 constexpr const char* kReceiptsFile = "uploads.jsonl";
 constexpr const char* kDefaultBaseUrl = "https://api.openai.com/v1";
-constexpr uint64_t kFilesApiLimit = 512ull * 1000 * 1000;  // the Files API's documented 512 MB
+constexpr uint64_t kFilesApiLimit = 512ull * 1000 * 1000;   // the Files API's documented 512 MB
 constexpr uint64_t kDefaultPartSize = 64ull * 1024 * 1024;  // the Uploads API's maximum part size
 
 // A run folder that passed every check; what the senders need.
@@ -72,15 +72,15 @@ Result<VerifiedRun> verify_for_upload(const std::string& dir, const std::string&
 Result<std::unique_ptr<io::ByteSource>> open_verified_plaintext(const VerifiedRun& run);
 
 struct RetryPolicy {
-  unsigned max_attempts = 5;                 // per request, the first included
-  std::chrono::milliseconds base{1000};      // first backoff; doubles each time
+  unsigned max_attempts = 5;                   // per request, the first included
+  std::chrono::milliseconds base{1000};        // first backoff; doubles each time
   std::chrono::milliseconds max_delay{60000};  // cap on a backoff and on Retry-After
 };
 
 struct ApiOptions {
   std::string base_url = kDefaultBaseUrl;  // paths are appended: {base}/files
   std::string purpose = "fine-tune";
-  std::string ca_file;  // empty: the system's trust store
+  std::string ca_file;                   // empty: the system's trust store
   bool allow_insecure_loopback = false;  // http:// to 127.0.0.1, ::1, localhost
   uint64_t part_size = kDefaultPartSize;
   uint64_t files_api_limit = kFilesApiLimit;  // larger files take the Uploads API
@@ -103,7 +103,7 @@ struct Receipt {
   std::string api;       // "files", "uploads" or "outbox"
   std::string purpose;   // empty for the outbox
   std::string filename;
-  std::string file_id;   // the service's id, or the outbox file's name
+  std::string file_id;  // the service's id, or the outbox file's name
   uint64_t bytes = 0;
   std::string plaintext_sha256;
   std::string manifest_sha256;

@@ -87,7 +87,8 @@ Result<Url> parse_url(std::string_view text) {
   }
   if (!valid_host(host)) return bad("no valid host");
   if (!port.empty() && !valid_port(port)) return bad("the port is not a number from 1 to 65535");
-  if (path.find_first_of(" \r\n\t\"") != std::string_view::npos) return bad("the path holds a space or control character");
+  if (path.find_first_of(" \r\n\t\"") != std::string_view::npos)
+    return bad("the path holds a space or control character");
   url.host = std::string(host);
   url.port = port.empty() ? (url.tls ? "443" : "80") : std::string(port);
   url.path = std::string(path);

@@ -86,8 +86,8 @@ class VerifiedPlaintext final : public io::ByteSource {
   Result<size_t> finish() {
     if (finished_) return size_t{0};
     if (seen_ != size_) {
-      return refused_error(name_ + ": decrypts to " + std::to_string(seen_) + " bytes, the manifest's plaintext_size is " +
-                           std::to_string(size_));
+      return refused_error(name_ + ": decrypts to " + std::to_string(seen_) +
+                           " bytes, the manifest's plaintext_size is " + std::to_string(size_));
     }
     if (digest_.hex_digest() != sha256_) {
       return refused_error(name_ + ": the decrypted plaintext's SHA-256 differs from the manifest's plaintext_sha256");
@@ -181,8 +181,8 @@ std::string VerifiedRun::upload_name() const {
   // The name goes into HTTP headers and JSON: keep it to characters that
   // need no quoting anywhere.
   for (char& c : base) {
-    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-                 c == '.';
+    bool plain =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
     if (!plain) c = '_';
   }
   if (base.empty() || base == "." || base == "..") base = "clean";
