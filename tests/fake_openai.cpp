@@ -380,7 +380,9 @@ bool FakeOpenAI::State::serve_request(Stream& stream, beast::flat_buffer& buffer
     return false;
   }
   http::response<http::string_body> response;
-  if (fault) {
+  if (fault && fault->first == Fault::kHostileAnswer) {
+    response = json_response(http::status::ok, R"({"id":"../../admin\nSet-Cookie: x","object":"file"})");
+  } else if (fault) {
     bool too_many = fault->first == Fault::kTooManyRequests;
     response = json_response(too_many ? http::status::too_many_requests : http::status::internal_server_error,
                              error_json(too_many ? "Rate limit reached" : "The server had an error"));

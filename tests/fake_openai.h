@@ -41,6 +41,7 @@ class FakeOpenAI {
     kServerError,      // 500
     kDrop,             // the request is read, the connection closed without an answer
     kDropMidBody,      // the connection closed after the request's header
+    kHostileAnswer,    // 200 with an id that is no plain id (a path and a newline)
   };
   struct Options {
     Pem tls;  // empty cert: plain HTTP

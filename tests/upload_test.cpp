@@ -423,6 +423,19 @@ TEST_CASE("a plaintext that fails its check while being sent never completes a r
   CHECK(server.files().empty());
 }
 
+TEST_CASE("an answer whose id is not a plain id is refused, not printed", "[upload]") {
+  Workspace ws;
+  std::string run = ws.run("run", records(10));
+  FakeOpenAI server(ws.server_for(kLocalNames));
+  server.inject("files", FakeOpenAI::Fault::kHostileAnswer);
+  auto result = ws.upload(run, server.base_url());
+  CHECK(result.exit_code == 3);
+  CHECK_THAT(result.err, Catch::Contains(server.base_url() + "/files: the answer's id is not a plain id"));
+  CHECK(result.err.find("admin") == std::string::npos);
+  CHECK(result.out.empty());
+  CHECK_FALSE(test::exists(run + "/" + upload::kReceiptsFile));
+}
+
 TEST_CASE("plain http reaches a loopback server with --allow-insecure-loopback", "[upload]") {
   Workspace ws;
   std::string input = records(10);
