@@ -558,6 +558,9 @@ TEST_CASE("usage errors say what is missing, before any check of the run", "[upl
         "--base-url", "ftp://example.org"},
        "not an http:// or https:// URL"},
       {{"upload", run, ws.dir / "second", "-i", ws.identity, "--public-key", ws.public_key}, "one run folder"},
+      {{"upload", run, "-i", ws.identity, "--public-key", ws.public_key, "--api-key-file", ws.api_key_file,
+        "--purpose", "fine-tune\r\n--x"},
+       "letters, digits, - and _ only"},
   };
   for (const Case& c : cases) {
     auto result = run_airlock(c.args);

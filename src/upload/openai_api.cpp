@@ -322,6 +322,11 @@ Result<Receipt> send_uploads(ApiSession& session, const VerifiedRun& run) {
 Status check_api_options(const ApiOptions& options) {
   Result<Url> base = parse_url(options.base_url);
   if (!base.ok()) return base.error();
+  // The purpose goes into a multipart field as is: a plain word only
+  // (fine-tune, batch, user_data...), so it cannot break the framing.
+  if (!valid_id(options.purpose)) {
+    return usage_error("--purpose " + shown(options.purpose, {}) + ": letters, digits, - and _ only");
+  }
   if (options.part_size == 0) return usage_error("--part-size must be at least 1 byte");
   return check_transport(base.value(), options.allow_insecure_loopback);
 }

@@ -93,7 +93,8 @@ struct ApiOptions {
 
 // The options' own errors (kUsage), checked before any work: a malformed
 // base URL, plain http:// (refused except to loopback with
-// allow_insecure_loopback), a part size of 0.
+// allow_insecure_loopback), a part size of 0, a purpose that is not a
+// plain word.
 Status check_api_options(const ApiOptions& options);
 
 // Where the data went, for the receipt and the user.
