@@ -365,6 +365,7 @@ bool FakeOpenAI::State::serve_request(Stream& stream, beast::flat_buffer& buffer
   auto [endpoint, upload_id] = classify(seen.target);
   seen.endpoint = endpoint;
   std::optional<std::pair<Fault, int>> fault = take_fault(endpoint);
+  if (fault && fault->first == Fault::kNone) fault.reset();
   auto record = [&] {
     std::lock_guard lock(mutex);
     requests.push_back(seen);

@@ -37,6 +37,7 @@ class TestPki {
 class FakeOpenAI {
  public:
   enum class Fault {
+    kNone,             // answered as usual (to let requests through before a fault)
     kTooManyRequests,  // 429 with Retry-After
     kServerError,      // 500
     kDrop,             // the request is read, the connection closed without an answer

@@ -244,16 +244,68 @@ TEST_CASE("429 with Retry-After, 500 and dropped connections are retried", "[upl
     REQUIRE(server.files().size() == 1);
     CHECK(server.files().begin()->second.bytes == input);
   }
-  SECTION("after --max-attempts the command gives up, naming the URL and the status") {
+  SECTION("after --max-attempts the command gives up; the same command resumes the upload") {
+    // The first part meets three 500s.
     for (int i = 0; i < 3; ++i) server.inject("parts", FakeOpenAI::Fault::kServerError);
-    auto result =
-        ws.upload(run, server.base_url(), {"--files-api-limit", "1K", "--part-size", "4K", "--max-attempts", "3"});
+    std::vector<std::string> options = {"--files-api-limit", "1K", "--part-size", "4K", "--max-attempts", "3"};
+    auto result = ws.upload(run, server.base_url(), options);
     CHECK(result.exit_code == 3);
     CHECK_THAT(result.err, Catch::Contains(server.base_url() + "/uploads/") && Catch::Contains("HTTP 500") &&
-                               Catch::Contains("gave up after 3 attempts") && Catch::Contains("cancelled"));
+                               Catch::Contains("gave up after 3 attempts") &&
+                               Catch::Contains("kept after 0 acknowledged parts"));
     CHECK(server.files().empty());
-    CHECK(server.cancelled_uploads().size() == 1);
+    CHECK(server.cancelled_uploads().empty());
     CHECK_FALSE(test::exists(run + "/" + upload::kReceiptsFile));
+    REQUIRE(test::exists(run + "/" + upload::kUploadStateFile));
+
+    auto resumed = ws.upload(run, server.base_url(), options);
+    INFO(resumed.err);
+    REQUIRE(resumed.exit_code == 0);
+    CHECK_THAT(resumed.err, Catch::Contains("resuming upload"));
+    CHECK(count_requests(server, "uploads") == 1);  // the same upload, not a new one
+    REQUIRE(server.files().size() == 1);
+    CHECK(server.files().begin()->second.bytes == input);
+    CHECK_FALSE(test::exists(run + "/" + upload::kUploadStateFile));
+  }
+  SECTION("a transfer stopped after some parts resumes at the first part not acknowledged") {
+    size_t parts = (input.size() + 4095) / 4096;
+    REQUIRE(parts >= 3);
+    std::vector<std::string> options = {"--files-api-limit", "1K", "--part-size", "4K", "--max-attempts", "1"};
+    server.inject("parts", FakeOpenAI::Fault::kNone);
+    server.inject("parts", FakeOpenAI::Fault::kNone);
+    server.inject("parts", FakeOpenAI::Fault::kDropMidBody);
+    auto result = ws.upload(run, server.base_url(), options);
+    CHECK(result.exit_code == 3);
+    CHECK_THAT(result.err, Catch::Contains("kept after 2 acknowledged parts"));
+    auto resumed = ws.upload(run, server.base_url(), options);
+    INFO(resumed.err);
+    REQUIRE(resumed.exit_code == 0);
+    CHECK(count_requests(server, "parts") == parts + 1);  // parts 1 and 2 went once
+    REQUIRE(server.files().size() == 1);
+    CHECK(server.files().begin()->second.bytes == input);
+  }
+  SECTION("a transfer whose /complete failed sends only /complete again") {
+    size_t parts = (input.size() + 4095) / 4096;
+    std::vector<std::string> options = {"--files-api-limit", "1K", "--part-size", "4K", "--max-attempts", "1"};
+    server.inject("complete", FakeOpenAI::Fault::kDrop);
+    auto result = ws.upload(run, server.base_url(), options);
+    CHECK(result.exit_code == 3);
+    CHECK_THAT(result.err, Catch::Contains("kept after " + std::to_string(parts) + " acknowledged parts"));
+    auto resumed = ws.upload(run, server.base_url(), options);
+    INFO(resumed.err);
+    REQUIRE(resumed.exit_code == 0);
+    CHECK(count_requests(server, "parts") == parts);
+    CHECK(count_requests(server, "complete") == 2);
+    REQUIRE(server.files().size() == 1);
+    CHECK(server.files().begin()->second.bytes == input);
+  }
+  SECTION("a final answer of the service cancels the upload") {
+    server.inject("complete", FakeOpenAI::Fault::kHostileAnswer);
+    auto result = ws.upload(run, server.base_url(), {"--files-api-limit", "1K", "--part-size", "4K"});
+    CHECK(result.exit_code == 3);
+    CHECK_THAT(result.err, Catch::Contains("/complete: the answer has no file") && Catch::Contains("cancelled"));
+    CHECK(server.cancelled_uploads().size() == 1);
+    CHECK_FALSE(test::exists(run + "/" + upload::kUploadStateFile));
   }
 }
 
@@ -558,8 +610,8 @@ TEST_CASE("usage errors say what is missing, before any check of the run", "[upl
         "--base-url", "ftp://example.org"},
        "not an http:// or https:// URL"},
       {{"upload", run, ws.dir / "second", "-i", ws.identity, "--public-key", ws.public_key}, "one run folder"},
-      {{"upload", run, "-i", ws.identity, "--public-key", ws.public_key, "--api-key-file", ws.api_key_file,
-        "--purpose", "fine-tune\r\n--x"},
+      {{"upload", run, "-i", ws.identity, "--public-key", ws.public_key, "--api-key-file", ws.api_key_file, "--purpose",
+        "fine-tune\r\n--x"},
        "letters, digits, - and _ only"},
   };
   for (const Case& c : cases) {

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 
@@ -68,5 +69,37 @@ class HttpClient {
   virtual Result<Response> post(const std::string& path, std::string_view authorization, std::string_view content_type,
                                 uint64_t content_length, const BodyWriter& body) = 0;
 };
+
+// An Uploads API transfer in progress: its upload id and the parts the
+// service acknowledged, in order.
+struct TransferState {
+  std::string upload_id;
+  std::vector<std::string> part_ids;
+};
+
+// DIR/upload-state.json, rewritten (atomically) after every acknowledged
+// part, so that a later `airlock upload` of the same run resumes where an
+// interrupted one stopped. A state made for another endpoint, part size or
+// plaintext is not this transfer's, and is ignored.
+class TransferLog {
+ public:
+  TransferLog(std::string dir, std::string endpoint, uint64_t part_size, std::string plaintext_sha256)
+      : dir_(std::move(dir)),
+        endpoint_(std::move(endpoint)),
+        part_size_(part_size),
+        plaintext_sha256_(std::move(plaintext_sha256)) {}
+  std::optional<TransferState> load() const;
+  Status save(const TransferState& state) const;
+  void remove() const;
+
+ private:
+  std::string dir_, endpoint_;
+  uint64_t part_size_;
+  std::string plaintext_sha256_;
+};
+
+// Ids the service returns go into URLs, receipts and the terminal: only
+// letters, digits, '-' and '_' (1 to 200 of them) are accepted.
+bool valid_id(std::string_view id);
 
 }  // namespace airlock::upload

@@ -19,15 +19,6 @@ namespace {
 constexpr size_t kReadSize = 1 << 20;
 constexpr size_t kMaxShownText = 300;
 
-// Ids the service returns go into URLs, receipts and the terminal: only
-// characters that need no escaping anywhere are accepted.
-bool valid_id(std::string_view id) {
-  if (id.empty() || id.size() > 200) return false;
-  return std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-  });
-}
-
 std::string random_boundary() {
   unsigned char bytes[16];
   RAND_bytes(bytes, sizeof bytes);
@@ -85,22 +76,24 @@ std::string service_message(const std::string& body, std::string_view key) {
 
 bool retryable(int status) { return status == 408 || status == 429 || status >= 500; }
 
-// A JSON answer's id at `path` ("id", or "file" then "id").
+// A JSON answer's id at `path` ("id", or "file" then "id"). A malformed
+// answer is the service's final word (kInput), not worth a retry.
 Result<std::string> id_in(const std::string& body, std::initializer_list<std::string_view> path,
                           const std::string& url) {
   simdjson::dom::parser parser;
   simdjson::dom::element at;
-  if (parser.parse(body).get(at) != simdjson::SUCCESS) return io_error(url + ": the answer is not JSON");
+  if (parser.parse(body).get(at) != simdjson::SUCCESS) return input_error(url + ": the answer is not JSON");
   for (std::string_view key : path) {
-    if (at[key].get(at) != simdjson::SUCCESS) return io_error(url + ": the answer has no " + std::string(key));
+    if (at[key].get(at) != simdjson::SUCCESS) return input_error(url + ": the answer has no " + std::string(key));
   }
   std::string_view id;
-  if (at.get(id) != simdjson::SUCCESS || !valid_id(id)) return io_error(url + ": the answer's id is not a plain id");
+  if (at.get(id) != simdjson::SUCCESS || !valid_id(id)) return input_error(url + ": the answer's id is not a plain id");
   return std::string(id);
 }
 
 // Requests with retries: exponential backoff with jitter, or the server's
-// Retry-After, on 408, 429, 5xx and lost connections.
+// Retry-After, on 408, 429, 5xx and lost connections. Errors: kIo when
+// the tries ran out, kInput for a final answer (400, 401, 404...).
 class ApiSession {
  public:
   ApiSession(Url base, std::unique_ptr<HttpClient> client, const ApiOptions& options, const crypto::SecretBytes& key)
@@ -129,7 +122,8 @@ class ApiSession {
         return std::move(response->body);
       } else {
         why = url(path) + ": HTTP " + std::to_string(response->status) + ": " + service_message(response->body, key());
-        if (!retryable(response->status)) return io_error(why);
+        // kInput: the service's final answer; kIo below: gave up trying.
+        if (!retryable(response->status)) return input_error(why);
         retry_after = response->retry_after;
       }
       if (attempt >= options_.retry.max_attempts) {
@@ -248,16 +242,32 @@ Result<std::string> create_upload(ApiSession& session, const VerifiedRun& run) {
   return id_in(answer.value(), {"id"}, session.url("/uploads"));
 }
 
-// Sends the parts one after another; a part is retried on its own, so a
-// transfer resumes at the first part the service has not acknowledged.
-Result<std::vector<std::string>> send_parts(ApiSession& session, const VerifiedRun& run, const std::string& upload) {
+// Skips the parts the service already acknowledged (they are decrypted and
+// checked all the same: the digest covers the whole plaintext).
+Status skip_parts(io::ByteSource& source, crypto::SecretBytes& part, size_t count, const std::string& name) {
+  for (size_t i = 0; i < count; ++i) {
+    Result<size_t> filled = fill(source, part);
+    if (!filled.ok()) return filled.error();
+    // Only the last part may be short (when /complete is what failed).
+    if (filled.value() < part.size() && i + 1 < count) {
+      return internal_error(name + ": shorter than the parts already sent");
+    }
+  }
+  return ok_status();
+}
+
+// Sends the parts one after another, from the first one `state` does not
+// list; each is retried on its own and recorded in `log` once acknowledged,
+// so a transfer resumes at the first part the service has not acknowledged
+// — in this process after a retry, or in the next one after a failure.
+Status send_parts(ApiSession& session, const VerifiedRun& run, TransferState& state, const TransferLog& log) {
   const ApiOptions& options = session.options();
   Result<std::unique_ptr<io::ByteSource>> source = open_verified_plaintext(run);
   if (!source.ok()) return source.error();
   crypto::SecretBytes part(static_cast<size_t>(std::min<uint64_t>(options.part_size, run.plaintext_size + 1)));
-  std::vector<std::string> part_ids;
-  std::string path = "/uploads/" + upload + "/parts";
-  for (uint64_t sent = 0;;) {
+  if (Status s = skip_parts(**source, part, state.part_ids.size(), run.clean_path()); !s.ok()) return s;
+  std::string path = "/uploads/" + state.upload_id + "/parts";
+  for (uint64_t sent = state.part_ids.size() * part.size();;) {
     // The read that finds the end is the one that checks the whole
     // plaintext: a mismatch stops here, before /complete.
     Result<size_t> filled = fill(**source, part);
@@ -275,13 +285,14 @@ Result<std::vector<std::string>> send_parts(ApiSession& session, const VerifiedR
     if (!answer.ok()) return answer.error();
     Result<std::string> id = id_in(answer.value(), {"id"}, session.url(path));
     if (!id.ok()) return id.error();
-    part_ids.push_back(id.value());
+    state.part_ids.push_back(id.value());
+    if (Status s = log.save(state); !s.ok()) return s;
     sent += bytes.size();
     report_progress(options, sent, run.plaintext_size);
     // A short part was cut by the end of the plaintext, already checked.
     if (filled.value() < part.size()) break;
   }
-  return part_ids;
+  return ok_status();
 }
 
 Result<std::string> complete_upload(ApiSession& session, const VerifiedRun& run, const std::string& upload,
@@ -299,22 +310,47 @@ Result<std::string> complete_upload(ApiSession& session, const VerifiedRun& run,
   return id_in(answer.value(), {"file", "id"}, session.url(path));
 }
 
-// POST {base}/uploads, then the parts, then /complete with the part ids
-// and the MD5. A failure after the upload was created cancels it, so that
-// no half transfer lingers at the service.
-Result<Receipt> send_uploads(ApiSession& session, const VerifiedRun& run) {
+// The upload to continue (from an earlier, interrupted command), or a new one.
+Result<TransferState> start_upload(ApiSession& session, const VerifiedRun& run, const TransferLog& log) {
+  if (std::optional<TransferState> earlier = log.load()) {
+    if (session.options().notice) {
+      session.options().notice("resuming upload " + earlier->upload_id + " after its " +
+                               std::to_string(earlier->part_ids.size()) + " acknowledged parts");
+    }
+    return *earlier;
+  }
   Result<std::string> upload = create_upload(session, run);
   if (!upload.ok()) return upload.error();
-  Result<std::vector<std::string>> parts = send_parts(session, run, upload.value());
-  Result<std::string> file_id =
-      parts.ok() ? complete_upload(session, run, upload.value(), parts.value()) : Result<std::string>(parts.error());
-  if (!file_id.ok()) {
-    session.post_once("/uploads/" + upload.value() + "/cancel");
-    Error error = file_id.error();
-    error.message += " (upload " + upload.value() + " cancelled)";
+  TransferState state{upload.value(), {}};
+  if (Status s = log.save(state); !s.ok()) return s.error();
+  return state;
+}
+
+// POST {base}/uploads, then the parts, then /complete with the part ids
+// and the MD5. When the tries run out (kIo) the upload is kept, for the
+// same command to resume; any other failure (a refused plaintext, a final
+// answer of the service) cancels it, so that no half transfer lingers.
+Result<Receipt> send_uploads(ApiSession& session, const VerifiedRun& run) {
+  TransferLog log(run.dir, session.url("/uploads"), session.options().part_size, run.plaintext_sha256);
+  Result<TransferState> state = start_upload(session, run, log);
+  if (!state.ok()) return state.error();
+  Status parts = send_parts(session, run, state.value(), log);
+  Result<std::string> file_id = parts.ok() ? complete_upload(session, run, state->upload_id, state->part_ids)
+                                           : Result<std::string>(parts.error());
+  if (file_id.ok()) {
+    log.remove();
+    return receipt_for(run, session.options(), session.url("/uploads"), "uploads", file_id.value());
+  }
+  Error error = file_id.error();
+  if (error.kind == ErrorKind::kIo) {
+    error.message += " (upload " + state->upload_id + " kept after " + std::to_string(state->part_ids.size()) +
+                     " acknowledged parts: the same command resumes it)";
     return error;
   }
-  return receipt_for(run, session.options(), session.url("/uploads"), "uploads", file_id.value());
+  session.post_once("/uploads/" + state->upload_id + "/cancel");
+  log.remove();
+  error.message += " (upload " + state->upload_id + " cancelled)";
+  return error;
 }
 
 }  // namespace

@@ -11,7 +11,9 @@
 //                       and host name verified): POST /files up to the Files
 //                       API limit, above it the Uploads API (create, parts,
 //                       complete with the MD5). Retries with backoff on 429,
-//                       5xx and dropped connections. The plaintext is checked
+//                       5xx and dropped connections; an Uploads transfer that
+//                       ran out of tries is kept (DIR/upload-state.json) and
+//                       resumed by the next call. The plaintext is checked
 //                       again as it is sent; a mismatch aborts before the
 //                       request completes.
 //   write_to_outbox     the same verified bytes to a folder, for an air gap.
@@ -41,6 +43,9 @@ namespace airlock::upload {
 
 constexpr const char* kCleanOutput = "clean.jsonl.age";
 constexpr const char* kReceiptsFile = "uploads.jsonl";
+// An Uploads API transfer that stopped part-way: what the next attempt
+// resumes from (removed once the upload completes or is cancelled).
+constexpr const char* kUploadStateFile = "upload-state.json";
 constexpr const char* kDefaultBaseUrl = "https://api.openai.com/v1";
 constexpr uint64_t kFilesApiLimit = 512ull * 1000 * 1000;   // the Files API's documented 512 MB
 constexpr uint64_t kDefaultPartSize = 64ull * 1024 * 1024;  // the Uploads API's maximum part size
