@@ -101,7 +101,7 @@ class ApiSession {
         client_(std::move(client)),
         options_(options),
         key_(key.view()),
-        authorization_("Bearer " + std::string(key.view())),
+        authorization_(bearer(key.view())),
         random_(std::random_device{}()) {}
 
   std::string url(const std::string& path) const { return base_.text() + path; }
@@ -129,7 +129,9 @@ class ApiSession {
       if (attempt >= options_.retry.max_attempts) {
         return io_error(why + " (gave up after " + std::to_string(attempt) + " attempts)");
       }
-      std::chrono::milliseconds delay = retry_after ? std::chrono::milliseconds(*retry_after * 1000) : backoff(attempt);
+      // A hostile Retry-After must neither overflow nor stall the command.
+      std::chrono::milliseconds delay =
+          retry_after ? std::chrono::milliseconds(std::min<uint64_t>(*retry_after, 86400) * 1000) : backoff(attempt);
       delay = std::min(delay, options_.retry.max_delay);
       if (options_.notice) {
         char seconds[32];
@@ -148,6 +150,15 @@ class ApiSession {
 
  private:
   std::string_view key() const { return key_.view(); }
+
+  // "Bearer KEY", built in place: no unwiped temporary holds the key.
+  static crypto::SecretBytes bearer(std::string_view key) {
+    constexpr std::string_view kScheme = "Bearer ";
+    crypto::SecretBytes header(kScheme.size() + key.size());
+    std::copy(kScheme.begin(), kScheme.end(), header.data());
+    std::copy(key.begin(), key.end(), header.data() + kScheme.size());
+    return header;
+  }
 
   // base·2^(attempt-1), capped, then a random point in its upper half so
   // that many clients do not retry in step.
