@@ -554,6 +554,28 @@ TEST_CASE("an outbox folder (--target dir:PATH) gets the verified plaintext, onc
   CHECK(fs::is_empty(ws.dir / "outbox2"));
 }
 
+TEST_CASE("a service's messages are shown masked, cleaned and short", "[upload]") {
+  std::string key = "sk-abc";
+  CHECK(upload::service_message(R"({"error":{"message":"bad key sk-abc, see sk-abc"}})", key) ==
+        "bad key [API key], see [API key]");
+  CHECK(upload::service_message("plain\r\ntext sk-abc", key) == "plain  text [API key]");
+  // A key that occurs in the mask itself, or a one-letter key, ends.
+  CHECK(upload::service_message("API key", "A") == "[API key]PI key");
+  CHECK(upload::service_message("a", "[API key]") == "a");
+  std::string long_body(5000, 'x');
+  CHECK(upload::service_message(long_body + key, key).size() == 303);
+  CHECK(upload::service_message(std::string(299, 'y') + key, key).find("sk-") == std::string::npos);
+
+  CHECK(upload::answer_id(R"({"id":"file-1"})", {"id"}, "u").value() == "file-1");
+  CHECK(upload::answer_id(R"({"file":{"id":"file-2"}})", {"file", "id"}, "u").value() == "file-2");
+  for (std::string_view bad : {R"({"id":"../x"})", R"({"id":""})", R"({"id":7})", "not json", R"({"file":{}})"}) {
+    INFO(bad);
+    Result<std::string> id = upload::answer_id(bad, {"file", "id"}, "https://x/v1/files");
+    REQUIRE_FALSE(id.ok());
+    CHECK(id.error().kind == ErrorKind::kInput);
+  }
+}
+
 TEST_CASE("base URLs: schemes, ports, IPv6, loopback", "[upload]") {
   Result<upload::Url> url = upload::parse_url("https://api.openai.com/v1/");
   REQUIRE(url.ok());

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -97,6 +98,16 @@ class TransferLog {
   uint64_t part_size_;
   std::string plaintext_sha256_;
 };
+
+// What a service said (its {"error":{"message":...}}, or else its body),
+// made safe to show: `key` masked wherever it was echoed, control
+// characters replaced, at most 300 characters.
+std::string service_message(std::string_view body, std::string_view key);
+// The id at `path` of a JSON answer ({"id"}, or {"file":{"id"}}), checked
+// with valid_id; otherwise kInput naming `url` (a malformed answer is the
+// service's final word, not worth a retry).
+Result<std::string> answer_id(std::string_view body, std::initializer_list<std::string_view> path,
+                              const std::string& url);
 
 // Ids the service returns go into URLs, receipts and the terminal: only
 // letters, digits, '-' and '_' (1 to 200 of them) are accepted.

@@ -49,12 +49,16 @@ class Multipart {
 };
 
 // What a service said, made safe to show: the key removed wherever a
-// server echoed it, control characters replaced, the length capped.
+// server echoed it (in the whole text, before any cut could leave part of
+// it), control characters replaced, the length capped.
 std::string shown(std::string_view text, std::string_view key) {
-  std::string out(text.substr(0, std::min(text.size(), size_t{4096})));
+  std::string out(text);
   if (!key.empty()) {
-    for (size_t at = out.find(key); at != std::string::npos; at = out.find(key, at))
-      out.replace(at, key.size(), "[API key]");
+    constexpr std::string_view kMask = "[API key]";
+    // On past the mask: a key that occurs in "[API key]" must not loop.
+    for (size_t at = out.find(key); at != std::string::npos; at = out.find(key, at + kMask.size())) {
+      out.replace(at, key.size(), kMask);
+    }
   }
   for (char& c : out) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
@@ -63,26 +67,25 @@ std::string shown(std::string_view text, std::string_view key) {
   return out;
 }
 
-// The service's error message ({"error":{"message":...}}), or its body.
-std::string service_message(const std::string& body, std::string_view key) {
+}  // namespace
+
+std::string service_message(std::string_view body, std::string_view key) {
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   std::string_view message;
-  if (parser.parse(body).get(doc) == simdjson::SUCCESS && doc["error"]["message"].get(message) == simdjson::SUCCESS) {
+  if (parser.parse(body.data(), body.size()).get(doc) == simdjson::SUCCESS &&
+      doc["error"]["message"].get(message) == simdjson::SUCCESS) {
     return shown(message, key);
   }
   return shown(body, key);
 }
 
-bool retryable(int status) { return status == 408 || status == 429 || status >= 500; }
-
-// A JSON answer's id at `path` ("id", or "file" then "id"). A malformed
-// answer is the service's final word (kInput), not worth a retry.
-Result<std::string> id_in(const std::string& body, std::initializer_list<std::string_view> path,
-                          const std::string& url) {
+Result<std::string> answer_id(std::string_view body, std::initializer_list<std::string_view> path,
+                              const std::string& url) {
   simdjson::dom::parser parser;
   simdjson::dom::element at;
-  if (parser.parse(body).get(at) != simdjson::SUCCESS) return input_error(url + ": the answer is not JSON");
+  if (parser.parse(body.data(), body.size()).get(at) != simdjson::SUCCESS)
+    return input_error(url + ": the answer is not JSON");
   for (std::string_view key : path) {
     if (at[key].get(at) != simdjson::SUCCESS) return input_error(url + ": the answer has no " + std::string(key));
   }
@@ -90,6 +93,10 @@ Result<std::string> id_in(const std::string& body, std::initializer_list<std::st
   if (at.get(id) != simdjson::SUCCESS || !valid_id(id)) return input_error(url + ": the answer's id is not a plain id");
   return std::string(id);
 }
+
+namespace {
+
+bool retryable(int status) { return status == 408 || status == 429 || status >= 500; }
 
 // Requests with retries: exponential backoff with jitter, or the server's
 // Retry-After, on 408, 429, 5xx and lost connections. Errors: kIo when
@@ -224,7 +231,7 @@ Result<Receipt> send_files(ApiSession& session, const VerifiedRun& run) {
   };
   Result<std::string> answer = session.post("/files", form.content_type(), form.length(run.plaintext_size), body);
   if (!answer.ok()) return answer.error();
-  Result<std::string> id = id_in(answer.value(), {"id"}, session.url("/files"));
+  Result<std::string> id = answer_id(answer.value(), {"id"}, session.url("/files"));
   if (!id.ok()) return id.error();
   return receipt_for(run, options, session.url("/files"), "files", id.value());
 }
@@ -250,7 +257,7 @@ Result<std::string> create_upload(ApiSession& session, const VerifiedRun& run) {
   Result<std::string> answer =
       session.post("/uploads", "application/json", json.size(), [&](const Send& send) { return send(json); });
   if (!answer.ok()) return answer.error();
-  return id_in(answer.value(), {"id"}, session.url("/uploads"));
+  return answer_id(answer.value(), {"id"}, session.url("/uploads"));
 }
 
 // Skips the parts the service already acknowledged (they are decrypted and
@@ -294,7 +301,7 @@ Status send_parts(ApiSession& session, const VerifiedRun& run, TransferState& st
           return s.ok() ? send(form.tail()) : s;
         });
     if (!answer.ok()) return answer.error();
-    Result<std::string> id = id_in(answer.value(), {"id"}, session.url(path));
+    Result<std::string> id = answer_id(answer.value(), {"id"}, session.url(path));
     if (!id.ok()) return id.error();
     state.part_ids.push_back(id.value());
     if (Status s = log.save(state); !s.ok()) return s;
@@ -318,7 +325,7 @@ Result<std::string> complete_upload(ApiSession& session, const VerifiedRun& run,
   Result<std::string> answer =
       session.post(path, "application/json", json.size(), [&](const Send& send) { return send(json); });
   if (!answer.ok()) return answer.error();
-  return id_in(answer.value(), {"file", "id"}, session.url(path));
+  return answer_id(answer.value(), {"file", "id"}, session.url(path));
 }
 
 // The upload to continue (from an earlier, interrupted command), or a new one.
