@@ -30,12 +30,12 @@ Any failure refuses before a single byte goes out (exit 1). The plaintext is
 checked again as it is sent; a mismatch aborts before the request completes.
 
 Files up to 512 MB go to POST {base}/files; larger ones through the Uploads
-API ({base}/uploads, parts, complete with the MD5; a transfer that ran out of
-retries is kept in DIR/upload-state.json, and the same command resumes it at
-the first part not acknowledged). Over HTTPS only: TLS 1.2
-or later, the server's certificate checked against the system's CA store (or
---ca-file) and its host name. The file id is printed on standard output and
-a receipt appended to DIR/uploads.jsonl.
+API ({base}/uploads, parts, complete with the MD5; a transfer that ran out
+of retries is kept in DIR/upload-state.json, and the same command resumes it
+at the first part not acknowledged). Over HTTPS only: TLS 1.2 or later, the
+server's certificate checked against the system's CA store (or --ca-file)
+and its host name. The file id is printed on standard output and a receipt
+appended to DIR/uploads.jsonl.
 
 Options:
   -i, --identity FILE     an age identity file that opens clean.jsonl.age;
