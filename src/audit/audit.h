@@ -170,6 +170,11 @@ struct Verification {
   bool is_signed = false;
   std::string verdict;
   std::vector<std::string> verdict_reasons;
+  // What the manifest says, for callers that act on a verified run (upload):
+  // meaningful only when ok().
+  std::string run_id;
+  std::string manifest_sha256;     // of manifest.json's bytes as verified
+  std::vector<FileFacts> outputs;  // as listed, each checked against its file
   bool ok() const { return problems.empty(); }
 };
 struct VerifyOptions {

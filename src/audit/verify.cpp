@@ -30,6 +30,29 @@ std::optional<std::string> read_whole_file(const std::string& path) {
   return bytes.str();
 }
 
+struct FileDigest {
+  uint64_t size = 0;
+  std::string sha256;
+};
+
+// Size and SHA-256 of a file read in 1 MiB pieces: outputs (a clean output
+// of many GB on its way to upload) need not fit in memory.
+std::optional<FileDigest> digest_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  io::Sha256 digest;
+  FileDigest out;
+  std::vector<char> buffer(1 << 20);
+  while (in.read(buffer.data(), static_cast<std::streamsize>(buffer.size())) || in.gcount() > 0) {
+    size_t got = static_cast<size_t>(in.gcount());
+    out.size += got;
+    digest.update({buffer.data(), got});
+  }
+  if (in.bad()) return std::nullopt;
+  out.sha256 = digest.hex_digest();
+  return out;
+}
+
 std::string sha256_hex(std::string_view bytes) {
   io::Sha256 digest;
   digest.update(bytes);
@@ -105,6 +128,18 @@ void check_signature(const std::string& dir, const std::string& manifest, elemen
   c.checked("signature: valid, by " + given);
 }
 
+FileFacts file_facts(element file) {
+  FileFacts facts;
+  facts.path = text_of(file, "path");
+  facts.size = number_of(file, "size");
+  facts.sha256 = text_of(file, "sha256");
+  bool encrypted = false;
+  facts.encrypted = file["encrypted"].get(encrypted) == simdjson::SUCCESS && encrypted;
+  facts.plaintext_size = number_of(file, "plaintext_size");
+  facts.plaintext_sha256 = text_of(file, "plaintext_sha256");
+  return facts;
+}
+
 // Each file the manifest lists: present, same size, same SHA-256.
 void check_files(const std::string& dir, element manifest, Checker& c) {
   simdjson::dom::array files;
@@ -118,18 +153,19 @@ void check_files(const std::string& dir, element manifest, Checker& c) {
       c.problem(std::string(kManifestFile) + ": an output path that is not a plain name in the run folder");
       continue;
     }
-    std::optional<std::string> bytes = read_whole_file(dir + "/" + path);
-    if (!bytes) {
+    std::optional<FileDigest> digest = digest_file(dir + "/" + path);
+    if (!digest) {
       c.problem(path + ": missing");
       continue;
     }
-    if (bytes->size() != number_of(file, "size")) {
-      c.problem(path + ": " + std::to_string(bytes->size()) + " bytes, the manifest says " +
+    if (digest->size != number_of(file, "size")) {
+      c.problem(path + ": " + std::to_string(digest->size) + " bytes, the manifest says " +
                 std::to_string(number_of(file, "size")) + " (replaced, truncated or changed)");
-    } else if (sha256_hex(*bytes) != text_of(file, "sha256")) {
+    } else if (digest->sha256 != text_of(file, "sha256")) {
       c.problem(path + ": SHA-256 differs from the manifest (the file was replaced or changed)");
     } else {
       c.checked(path + ": size and SHA-256 match");
+      c.v_.outputs.push_back(file_facts(file));
     }
   }
 }
@@ -329,6 +365,8 @@ void verify_into(const std::string& dir, const VerifyOptions& options, Verificat
   }
   check_signature(dir, *manifest, doc, options, c);
   read_verdict(doc, v);
+  v.run_id = text_of(doc, "run_id");
+  v.manifest_sha256 = sha256_hex(*manifest);
   if (text_of(doc, "kind") == "merged") {
     if (depth > 0) c.problem("a merged manifest inside a merged manifest");
     else check_shards(doc, options, c, depth);

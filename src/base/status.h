@@ -18,20 +18,25 @@ enum class ErrorKind {
   kUsage,    // bad command line or configuration: exit 2
   kInput,    // an input could not be read or decoded as a whole: exit 3
   kIo,       // writing or publishing an output failed: exit 3
-  kInternal  // a broken invariant (counts that do not reconcile): exit 3
+  kInternal,  // a broken invariant (counts that do not reconcile): exit 3
+  kRefused    // a gate said no (a run that does not verify may not leave): exit 1
 };
 
 struct Error {
   ErrorKind kind = ErrorKind::kInternal;
   std::string message;
 
-  int exit_code() const { return kind == ErrorKind::kUsage ? 2 : 3; }
+  int exit_code() const {
+    if (kind == ErrorKind::kUsage) return 2;
+    return kind == ErrorKind::kRefused ? 1 : 3;
+  }
 };
 
 inline Error usage_error(std::string message) { return {ErrorKind::kUsage, std::move(message)}; }
 inline Error input_error(std::string message) { return {ErrorKind::kInput, std::move(message)}; }
 inline Error io_error(std::string message) { return {ErrorKind::kIo, std::move(message)}; }
 inline Error internal_error(std::string message) { return {ErrorKind::kInternal, std::move(message)}; }
+inline Error refused_error(std::string message) { return {ErrorKind::kRefused, std::move(message)}; }
 
 // A value or an error. Deliberately small: ok(), value(), error(), and
 // implicit construction from either side.

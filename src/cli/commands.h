@@ -20,6 +20,7 @@ int audit_command(const std::vector<std::string>& args);
 int restore_command(const std::vector<std::string>& args);
 int seal_command(const std::vector<std::string>& args);
 int open_command(const std::vector<std::string>& args);
+int upload_command(const std::vector<std::string>& args);
 
 // Prints "airlock: error: MESSAGE" and returns the error's exit code.
 int report_error(const Error& error);

@@ -158,7 +158,10 @@ Result<crypto::SecretBytes> read_key_file(const std::string& path, KeyFile kind,
   if (kind != KeyFile::kRecipients && (st.st_mode & 077) != 0) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    std::string message = path + (kind == KeyFile::kIdentities ? ": identity file" : ": passphrase file") +
+    const char* what = kind == KeyFile::kIdentities ? ": identity file"
+                       : kind == KeyFile::kApiKey   ? ": API key file"
+                                                    : ": passphrase file";
+    std::string message = path + what +
                           " is readable by others (mode " + mode + "); chmod 600 it";
     if (strict_permissions) {
       ::close(fd);
@@ -183,16 +186,34 @@ Result<crypto::SecretBytes> read_key_file(const std::string& path, KeyFile kind,
   return content;
 }
 
+Result<std::vector<crypto::Identity>> read_identity_files(const std::vector<std::string>& paths,
+                                                          bool strict_permissions) {
+  std::vector<crypto::Identity> identities;
+  for (const std::string& path : paths) {
+    Result<crypto::SecretBytes> content = read_key_file(path, KeyFile::kIdentities, strict_permissions);
+    if (!content.ok()) return content.error();
+    Result<std::vector<crypto::Identity>> file = crypto::parse_identity_file(content->view(), path);
+    if (!file.ok()) return file.error();
+    identities.insert(identities.end(), file->begin(), file->end());
+  }
+  return identities;
+}
+
+Result<crypto::SecretBytes> read_key_line(const std::string& path, KeyFile kind, bool strict_permissions,
+                                          const std::string& what) {
+  Result<crypto::SecretBytes> content = read_key_file(path, kind, strict_permissions);
+  if (!content.ok()) return content.error();
+  std::string_view text = content->view();
+  text = text.substr(0, text.find('\n'));
+  if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+  if (text.empty()) return usage_error(path + ": the " + what + " is empty");
+  return crypto::SecretBytes(text);
+}
+
 Result<crypto::SecretBytes> read_passphrase(const ParsedArgs& args, bool confirm) {
   if (args.has("--passphrase-file")) {
-    std::string path = args.value("--passphrase-file");
-    Result<crypto::SecretBytes> content = read_key_file(path, KeyFile::kPassphrase, args.has("--strict-perms"));
-    if (!content.ok()) return content.error();
-    std::string_view text = content->view();
-    text = text.substr(0, text.find('\n'));
-    if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
-    if (text.empty()) return usage_error(path + ": the passphrase is empty");
-    return crypto::SecretBytes(text);
+    return read_key_line(args.value("--passphrase-file"), KeyFile::kPassphrase, args.has("--strict-perms"),
+                         "passphrase");
   }
   if (args.has("--passphrase-env")) {
     std::string name = args.value("--passphrase-env");

@@ -41,12 +41,22 @@ class Output {
 };
 
 // What a key file holds, which decides whether its permissions matter.
-enum class KeyFile { kRecipients, kIdentities, kPassphrase };
+enum class KeyFile { kRecipients, kIdentities, kPassphrase, kApiKey };
 
 // Reads a small key file. Secret ones (identities, passphrases) readable by
 // group or others give a warning on stderr, or an error with
 // `strict_permissions`.
 Result<crypto::SecretBytes> read_key_file(const std::string& path, KeyFile kind, bool strict_permissions);
+
+// The identities in each FILE (-i/--identity, repeatable), in order; none
+// is not an error here.
+Result<std::vector<crypto::Identity>> read_identity_files(const std::vector<std::string>& paths,
+                                                          bool strict_permissions);
+
+// The first line of a secret key file (passphrase, API key), without its
+// line ending; an empty one is an error that calls it `what`.
+Result<crypto::SecretBytes> read_key_line(const std::string& path, KeyFile kind, bool strict_permissions,
+                                          const std::string& what);
 
 // The Ed25519 signing key in FILE (airlock keygen --signing), with the
 // permission check of identity files.

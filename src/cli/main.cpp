@@ -32,6 +32,7 @@ Commands:
   keygen    make an age identity or (--signing) a signing key
   seal      encrypt a file or stream with age (to recipients or a passphrase)
   open      decrypt an age file (from airlock, age or rage)
+  upload    send a verified run's clean output to a Files API (or an outbox)
 
 Each command explains itself: airlock COMMAND --help.
 
@@ -86,6 +87,7 @@ int main(int argc, char** argv) {
   if (command == "restore") return airlock::cli::restore_command(args);
   if (command == "seal") return airlock::cli::seal_command(args);
   if (command == "open") return airlock::cli::open_command(args);
+  if (command == "upload") return airlock::cli::upload_command(args);
   std::cerr << "airlock: error: unknown command '" << command << "'\nTry 'airlock --help'.\n";
   return 2;
 }

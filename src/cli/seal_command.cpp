@@ -102,14 +102,9 @@ Result<std::vector<crypto::Recipient>> collect_recipients(const ParsedArgs& args
 }
 
 Result<std::vector<crypto::Identity>> collect_identities(const ParsedArgs& args) {
-  std::vector<crypto::Identity> identities;
-  for (const std::string& path : args.values("--identity")) {
-    Result<crypto::SecretBytes> content = read_key_file(path, KeyFile::kIdentities, args.has("--strict-perms"));
-    if (!content.ok()) return content.error();
-    Result<std::vector<crypto::Identity>> file = crypto::parse_identity_file(content->view(), path);
-    if (!file.ok()) return file.error();
-    identities.insert(identities.end(), file->begin(), file->end());
-  }
+  Result<std::vector<crypto::Identity>> listed = read_identity_files(args.values("--identity"), args.has("--strict-perms"));
+  if (!listed.ok()) return listed.error();
+  std::vector<crypto::Identity> identities = std::move(listed.value());
   if (wants_passphrase(args)) {
     Result<uint64_t> max_work_factor =
         parse_number(args.value("--max-work-factor", std::to_string(crypto::kMaxScryptWorkFactor)), "--max-work-factor",
