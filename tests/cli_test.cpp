@@ -888,6 +888,11 @@ TEST_CASE("airlock run --count-tokens puts tokens and cost before and after the 
   };
   CHECK(number_after("after_policy") > 0);
   CHECK(number_after("after_policy") < number_after("before_policy"));
+  // The reports carry the same figures.
+  CHECK_THAT(test::read_file(redacted / "run/report.json"),
+             Catch::Contains(R"("tokens":{"model":"gpt-3.5-turbo-0125","encoding":"cl100k_base","before_policy":)" +
+                             std::to_string(number_after("before_policy"))));
+  CHECK_THAT(test::read_file(redacted / "run/report.html"), Catch::Contains("<h2>Tokens</h2>"));
   auto unknown = run_airlock({"run", good, "-o", dir / "x", "--count-tokens", "gpt2", "-r", test_key().recipient});
   CHECK(unknown.exit_code == 2);
   CHECK_THAT(unknown.err, Catch::Contains("unknown model 'gpt2'"));

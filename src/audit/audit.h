@@ -114,6 +114,14 @@ struct RuleFacts {
   uint64_t found = 0;
 };
 
+// Token counts of the selected text (airlock run --count-tokens).
+struct TokenFacts {
+  std::string model, encoding, prices_taken;
+  double usd_per_million = 0;  // training price
+  uint64_t before_policy = 0;
+  uint64_t after_policy = 0;
+};
+
 struct PackFacts {
   std::string name, version, sha256;
 };
@@ -140,6 +148,7 @@ struct RunFacts {
   std::string verdict = "pass";
   std::vector<std::string> verdict_reasons;
   std::string signer;  // "ed25519:..." or empty when unsigned
+  std::optional<TokenFacts> tokens;
 };
 
 std::string header_entry(const RunFacts& facts);

@@ -120,6 +120,31 @@ std::string tile(const std::string& label, const std::string& value) {
   return "<div class=\"tile\"><b>" + value + "</b>" + html_escape(label) + "</div>";
 }
 
+double usd_per_epoch(const TokenFacts& t, uint64_t tokens) {
+  return static_cast<double>(tokens) / 1e6 * t.usd_per_million;
+}
+
+std::string tokens_json(const RunFacts& f) {
+  if (!f.tokens) return "null";
+  const TokenFacts& t = *f.tokens;
+  return "{\"model\":" + quote(t.model) + ",\"encoding\":" + quote(t.encoding) +
+         ",\"before_policy\":" + std::to_string(t.before_policy) + ",\"after_policy\":" +
+         std::to_string(t.after_policy) + ",\"usd_per_epoch_before_policy\":" +
+         number(usd_per_epoch(t, t.before_policy), "%.6f") + ",\"usd_per_epoch_after_policy\":" +
+         number(usd_per_epoch(t, t.after_policy), "%.6f") + ",\"prices_taken\":" + quote(t.prices_taken) + "}";
+}
+
+std::string tokens_html(const RunFacts& f) {
+  if (!f.tokens) return "";
+  const TokenFacts& t = *f.tokens;
+  return "<section><h2>Tokens</h2><table><tbody><tr><td>model</td><td>" + html_escape(t.model) + " (" +
+         html_escape(t.encoding) + ")</td></tr><tr><td>before the policy</td><td>" + with_commas(t.before_policy) +
+         " tokens, $" + number(usd_per_epoch(t, t.before_policy), "%.2f") +
+         " an epoch</td></tr><tr><td>in the clean output</td><td>" + with_commas(t.after_policy) + " tokens, $" +
+         number(usd_per_epoch(t, t.after_policy), "%.2f") + " an epoch</td></tr><tr><td>prices taken</td><td>" +
+         html_escape(t.prices_taken) + "</td></tr></tbody></table></section>";
+}
+
 }  // namespace
 
 std::string report_json(const RunFacts& f) {
@@ -149,7 +174,8 @@ std::string report_json(const RunFacts& f) {
                   std::to_string(r.found) + "}";
          }) +
          ",\"verification\":{\"rescanned\":" + std::to_string(f.verification_rescanned) + ",\"findings\":" +
-         std::to_string(f.verification_findings) + "},\"inputs\":" + array_of(f.inputs, file) +
+         std::to_string(f.verification_findings) + "},\"tokens\":" + tokens_json(f) +
+         ",\"inputs\":" + array_of(f.inputs, file) +
          ",\"bytes\":" + std::to_string(c.bytes) + ",\"seconds\":" + number(f.seconds) +
          ",\"mb_per_second\":" + number(megabytes_per_second(f), "%.1f") + ",\"threads\":" +
          std::to_string(f.threads) + "}\n";
@@ -188,6 +214,7 @@ std::string report_html(const RunFacts& f) {
   out += bar_chart("Findings per field", rows_of(f.fields), "#2c9c8f");
   out += bar_chart("Quarantine reasons", rows_of(c.reasons), "#c0392b");
   out += entity_table_html(f);
+  out += tokens_html(f);
   out += "<section><h2>Run</h2><table><tbody>";
   auto row = [&](const std::string& k, const std::string& v) { out += "<tr><td>" + k + "</td><td>" + v + "</td></tr>"; };
   row("inputs", std::to_string(f.inputs.size()));

@@ -320,9 +320,9 @@ int run_command(const std::vector<std::string>& args) {
   if (!summary.ok()) return report_error(summary.error());
   summary->clean_file = dir.value()->clean_file();
   summary->quarantine_file = dir.value()->quarantine_file();
+  token_stages->add_to(summary.value());
   audit::RunFacts facts = run_facts(identity, summary.value(), loaded.value(), policy_stage.get(), run.audit_level);
   apply_gate(policy, facts, summary.value());
-  token_stages->add_to(summary.value());
   if (policy.needs_key()) {
     summary->pseudonym_key_source = key_source;
     summary->pseudonym_key_fingerprint = key_fingerprint(key.value());

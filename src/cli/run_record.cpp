@@ -57,6 +57,11 @@ audit::RunFacts run_facts(const RunIdentity& identity, const pipeline::Summary& 
   if (stage) stage->add_facts(facts);
   facts.verification_rescanned = summary.verification_rescanned;
   facts.verification_findings = summary.verification_findings;
+  if (summary.tokens) {
+    const pipeline::TokenSummary& t = *summary.tokens;
+    facts.tokens = audit::TokenFacts{t.model, t.encoding, t.prices_taken, t.training_usd_per_million,
+                                     t.before_policy, t.after_policy};
+  }
   facts.threads = summary.threads;
   facts.seconds = summary.seconds;
   return facts;
