@@ -17,7 +17,10 @@ constexpr const char* kAllOutputs[] = {RunDirectory::kClean,         RunDirector
                                        RunDirectory::kPseudonymKey,  audit::kAuditKeyFile,
                                        audit::kAuditFile,            audit::kManifestFile,
                                        audit::kSignatureFile,        audit::kReportJson,
-                                       audit::kReportHtml,           RunDirectory::kVault};
+                                       audit::kReportHtml,           RunDirectory::kVault,
+                                       // written later by airlock upload: receipts of an earlier
+                                       // run must not stay beside a new one
+                                       "uploads.jsonl",              "upload-state.json"};
 
 Status make_directory(const std::string& path) {
   struct stat st {};
