@@ -4,14 +4,15 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include <simdjson.h>
 
-#include "base/utc.h"
 #include "audit/audit.h"
 #include "audit/json_out.h"
+#include "base/utc.h"
 
 namespace airlock::audit {
 namespace {
@@ -211,26 +212,72 @@ bool same_counts(const Counts& a, const Counts& b) {
 
 // Walks audit.jsonl: every line parses, carries the next seq, and names the
 // previous line's SHA-256; a header first, a footer last.
-ChainScan scan_chain(const std::string& text, Checker& c) {
+// Reads a file line by line in bounded memory: an audit log may hold an
+// entry per record of a very large run, and a hostile one a line of any
+// length. A line over kMaxEntryBytes is handed over cut (marked), its
+// SHA-256 still taken over all of it.
+class LineReader {
+ public:
+  static constexpr size_t kMaxEntryBytes = 1 << 20;
+  explicit LineReader(std::ifstream& in) : in_(in) {}
+  // The next line (without '\n'), or false at the end of the file.
+  bool next(std::string& line, std::string& sha256, bool& newline, bool& cut) {
+    line.clear();
+    io::Sha256 digest;
+    newline = cut = false;
+    bool any = false;
+    for (;;) {
+      if (pos_ == size_ && !refill()) break;
+      any = true;
+      const char* start = buffer_ + pos_;
+      const char* found = static_cast<const char*>(std::memchr(start, '\n', size_ - pos_));
+      size_t length = found ? static_cast<size_t>(found - start) : size_ - pos_;
+      digest.update(std::string_view(start, length));
+      size_t room = kMaxEntryBytes - std::min(kMaxEntryBytes, line.size());
+      cut |= length > room;
+      line.append(start, std::min(length, room));
+      pos_ += length + (found ? 1 : 0);
+      if (found) {
+        newline = true;
+        break;
+      }
+    }
+    sha256 = digest.hex_digest();
+    return any;
+  }
+
+ private:
+  bool refill() {
+    in_.read(buffer_, sizeof buffer_);
+    size_ = static_cast<size_t>(in_.gcount());
+    pos_ = 0;
+    return size_ > 0;
+  }
+  std::ifstream& in_;
+  char buffer_[1 << 16];
+  size_t pos_ = 0;
+  size_t size_ = 0;
+};
+
+// Walks audit.jsonl: every line parses, carries the next seq, and names the
+// previous line's SHA-256; a header first, a footer last.
+ChainScan scan_chain(std::ifstream& in, Checker& c) {
   ChainScan scan;
   simdjson::dom::parser parser;
-  size_t pos = 0;
   std::string previous_type;
   uint64_t expected_seq = 0;
-  while (pos < text.size()) {
-    size_t end = text.find('\n', pos);
+  auto reader = std::make_unique<LineReader>(in);
+  std::string line, line_sha256;
+  bool newline = false, cut = false;
+  while (reader->next(line, line_sha256, newline, cut)) {
     uint64_t line_number = scan.entries + 1;
     std::string where = std::string(kAuditFile) + " line " + std::to_string(line_number);
-    if (end == std::string::npos) {
-      c.problem(where + ": the last line has no newline (the log was truncated)");
-      end = text.size();
-    }
-    std::string_view line(text.data() + pos, end - pos);
-    pos = end + 1;
+    if (!newline) c.problem(where + ": the last line has no newline (the log was truncated)");
     element entry;
     std::string type;
-    if (parser.parse(line.data(), line.size()).get(entry) != simdjson::SUCCESS) {
-      c.problem(where + ": not a JSON object (the entry was changed or cut)");
+    if (cut || parser.parse(line.data(), line.size()).get(entry) != simdjson::SUCCESS) {
+      c.problem(where + (cut ? ": longer than any audit entry" : ": not a JSON object") +
+                " (the entry was changed or cut)");
     } else {
       type = text_of(entry, "type");
       uint64_t seq = number_of(entry, "seq");
@@ -250,7 +297,7 @@ ChainScan scan_chain(const std::string& text, Checker& c) {
       }
     }
     previous_type = type;
-    scan.head = sha256_hex(line);
+    scan.head = line_sha256;
     ++scan.entries;
     // After a gap, follow the log's own numbering: one problem, not one a line.
     expected_seq = (type.empty() ? expected_seq : number_of(entry, "seq")) + 1;
@@ -264,13 +311,13 @@ ChainScan scan_chain(const std::string& text, Checker& c) {
 }
 
 void check_audit(const std::string& dir, element manifest, Checker& c) {
-  std::optional<std::string> text = read_whole_file(dir + "/" + kAuditFile);
-  if (!text) {
+  std::ifstream in(dir + "/" + kAuditFile, std::ios::binary);
+  if (!in) {
     c.problem(std::string(kAuditFile) + ": missing");
     return;
   }
   size_t before = c.v_.problems.size();
-  ChainScan scan = scan_chain(*text, c);
+  ChainScan scan = scan_chain(in, c);
   element audit;
   if (manifest["audit"].get(audit) != simdjson::SUCCESS) {
     c.problem(std::string(kManifestFile) + ": no audit section");
