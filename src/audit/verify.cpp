@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -23,7 +24,12 @@ using simdjson::dom::element;
 
 constexpr size_t kMaxProblems = 20;  // then "and more": one tampering can break every later check
 
+// A manifest or a signature: small files, read whole. Anything larger than
+// any manifest could be (a hostile folder) counts as unreadable.
 std::optional<std::string> read_whole_file(const std::string& path) {
+  constexpr uintmax_t kMaxManifestBytes = 64u << 20;
+  std::error_code ec;
+  if (std::filesystem::file_size(path, ec) > kMaxManifestBytes && !ec) return std::nullopt;
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::nullopt;
   std::ostringstream bytes;
@@ -401,7 +407,7 @@ void verify_into(const std::string& dir, const VerifyOptions& options, Verificat
   Checker c(v);
   std::optional<std::string> manifest = read_whole_file(dir + "/" + kManifestFile);
   if (!manifest) {
-    c.problem(dir + "/" + kManifestFile + ": missing (not a completed airlock run folder)");
+    c.problem(dir + "/" + kManifestFile + ": missing or unreadable (not a completed airlock run folder)");
     return;
   }
   simdjson::dom::parser parser;
