@@ -26,7 +26,7 @@ Commands:
   scan      write findings (personal data, secrets, …) without changing anything
   rules     list the rule packs, or test every rule against its examples
   eval      precision and recall of findings against a labelled set
-  validate  would the fine-tuning service accept this chat file?
+  validate  would the fine-tuning service accept this file? tokens and cost
   policy    check a policy and print what it amounts to
   audit     verify a run folder against its signed manifest; merge shards
   keygen    make an age identity or (--signing) a signing key
