@@ -20,7 +20,10 @@ std::string percent(double fraction) {
 
 RunIdentity new_run_identity() {
   RunIdentity identity;
+  // 16 bytes from OpenSSL's CSPRNG (a fresh key is exactly that); should it
+  // fail, the run id says so rather than being empty.
   Result<crypto::SecretBytes> random = crypto::new_keyed_hash_key();
+  if (!random.ok()) identity.run_id = "unavailable";
   static const char kHex[] = "0123456789abcdef";
   for (size_t i = 0; random.ok() && i < 16; ++i) {
     identity.run_id += kHex[random->data()[i] >> 4];
