@@ -216,6 +216,14 @@ char latin_base(unsigned char lead, unsigned char next) {
   return '-';
 }
 
+// Whether a Latin letter with a diacritic starts at `at` ("ü" of "Müller").
+// Other scripts do not continue a capitalised Latin word: the normalised
+// view folds a Greek capital Ε to E, and "Eλληνικά" is not a name.
+bool latin_letter_at(std::string_view text, size_t at) {
+  if (at + 1 >= text.size()) return false;
+  return latin_base(static_cast<unsigned char>(text[at]), static_cast<unsigned char>(text[at + 1])) != '-';
+}
+
 // The length in bytes of the capital letter `word` starts with; 0 if it
 // starts with none. "M" 1, "Ł" 2, "m" 0, "ł" 0.
 size_t capital_length(std::string_view word) {
@@ -294,7 +302,7 @@ void split_words(std::string_view text, const Lookup& lookup, std::vector<Word>&
     char second = length > capital ? text[word.begin + capital] : 'a';
     bool irish = second == '\'' && length > capital + 1 && is_upper(text[word.begin + capital + 1]);
     word.capitalised =
-        capital > 0 && !word.has_digit && (is_lower(second) || irish || static_cast<unsigned char>(second) >= 0x80);
+        capital > 0 && !word.has_digit && (is_lower(second) || irish || latin_letter_at(text, word.begin + capital));
     word.initial = word.capitalised && length == capital;
     // Acronyms ("SSN", "ED", "TBD") are all capitals too: such a word counts
     // only as a listed name, and alone only after a cue (see score_of()).
