@@ -253,6 +253,9 @@ TEST_CASE("an unsigned run says so, and verifies only for integrity when asked",
   CHECK_THAT(strict.out, Catch::Contains("(unsigned)"));
   auto refused = run_airlock({"audit", "verify", dir / "run"});
   CHECK(refused.exit_code == 2);
+  auto missing = run_airlock({"audit", "verify", dir / "no-such-run", "--allow-unsigned"});
+  CHECK(missing.exit_code == 3);
+  CHECK_THAT(missing.err, Catch::Contains("no-such-run: not a folder"));
 }
 
 TEST_CASE("audit level summary keeps the header, totals and footer only", "[audit]") {

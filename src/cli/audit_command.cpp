@@ -1,4 +1,5 @@
 // airlock audit verify | merge: checking a run after the fact.
+#include <filesystem>
 #include <iostream>
 
 #include "audit/audit.h"
@@ -63,6 +64,10 @@ int verify(const ParsedArgs& a) {
   Result<audit::VerifyOptions> options = verify_options(a);
   if (!options.ok()) return report_usage_error("audit", options.error());
   const std::string& dir = a.positionals()[1];
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) {
+    return report_error(input_error(dir + ": not a folder (give the run folder airlock run wrote)"));
+  }
   audit::Verification v = audit::verify_run(dir, options.value());
   for (const std::string& line : v.checked) std::cout << "  ok       " << line << "\n";
   for (const std::string& line : v.problems) std::cout << "  PROBLEM  " << line << "\n";
