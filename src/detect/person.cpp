@@ -66,30 +66,43 @@ bool equals_lower(std::string_view text, const Word& word, std::string_view lowe
   return true;
 }
 
+// A short list of lower-case words, indexed by first letter and length:
+// most words match no term on both, and are dismissed in one lookup.
 template <size_t N>
-bool is_one_of(std::string_view text, const Word& word, const std::array<std::string_view, N>& terms) {
-  // Most words start with a letter no term starts with: one comparison each.
-  char first = to_lower(text[word.begin]);
-  return std::any_of(terms.begin(), terms.end(),
-                     [&](std::string_view t) { return t[0] == first && equals_lower(text, word, t); });
+struct Terms {
+  std::array<std::string_view, N> words;
+  std::array<uint32_t, 128> lengths{};  // first letter -> bit L set when a term of length L starts with it
+  constexpr explicit Terms(const std::array<std::string_view, N>& list) : words(list) {
+    for (std::string_view w : list) lengths[static_cast<unsigned char>(w[0]) & 127] |= uint32_t{1} << w.size();
+  }
+};
+
+template <size_t N>
+bool is_one_of(std::string_view text, const Word& word, const Terms<N>& terms) {
+  auto first = static_cast<unsigned char>(to_lower(text[word.begin]));
+  size_t length = word.end - word.begin;
+  if (first >= 128 || length >= 32 || !(terms.lengths[first] >> length & 1)) return false;
+  return std::any_of(terms.words.begin(), terms.words.end(), [&](std::string_view t) {
+    return static_cast<unsigned char>(t[0]) == first && equals_lower(text, word, t);
+  });
 }
 
-constexpr std::array<std::string_view, 16> kTitles = {"dr",        "mr",    "mrs",   "ms",    "mx",  "miss",
-                                                      "prof",      "sir",   "dame",  "madam", "rev", "doctor",
-                                                      "professor", "nurse", "judge", "mister"};
+constexpr Terms<16> kTitles{std::array<std::string_view, 16>{"dr", "mr", "mrs", "ms", "mx", "miss", "prof", "sir",
+                                                             "dame", "madam", "rev", "doctor", "professor", "nurse",
+                                                             "judge", "mister"}};
 // The last word of a label before ':' ("Patient name:" ends in "name").
-constexpr std::array<std::string_view, 21> kLabels = {
+constexpr Terms<21> kLabels{std::array<std::string_view, 21>{
     "name",        "patient",  "client",    "customer",  "employee",  "applicant", "candidate",
     "contact",     "attendee", "tenant",    "plaintiff", "defendant", "witness",   "claimant",
-    "beneficiary", "signed",   "physician", "requester", "by",        "author",    "holder"};
+    "beneficiary", "signed",   "physician", "requester", "by",        "author",    "holder"}};
 // "a Roth IRA", "the Chase account": a lone name after these is a thing.
-constexpr std::array<std::string_view, 11> kDeterminers = {"a",     "an",    "the",  "this", "that", "these",
-                                                           "those", "every", "each", "any",  "some"};
-constexpr std::array<std::string_view, 12> kSignOffs = {"regards",      "best",   "thanks",     "cheers",
-                                                        "sincerely",    "wishes", "yours",      "truly",
-                                                        "respectfully", "warmly", "gratefully", "love"};
-constexpr std::array<std::string_view, 12> kGreetings = {"hi",    "hello",  "hey", "thanks", "meet", "cc",
-                                                         "named", "called", "im",  "i'm",    "ask",  "tell"};
+constexpr Terms<11> kDeterminers{std::array<std::string_view, 11>{"a", "an", "the", "this", "that", "these", "those",
+                                                                  "every", "each", "any", "some"}};
+constexpr Terms<12> kSignOffs{std::array<std::string_view, 12>{"regards", "best", "thanks", "cheers", "sincerely",
+                                                               "wishes", "yours", "truly", "respectfully", "warmly",
+                                                               "gratefully", "love"}};
+constexpr Terms<12> kGreetings{std::array<std::string_view, 12>{"hi", "hello", "hey", "thanks", "meet", "cc", "named",
+                                                                "called", "im", "i'm", "ask", "tell"}};
 
 std::string_view gap_of(std::string_view text, const Word& word) {
   return text.substr(word.gap_begin, word.begin - word.gap_begin);
