@@ -290,11 +290,10 @@ void split_words(std::string_view text, const Lookup& lookup, std::vector<Word>&
       ++i;
       continue;
     }
-    // Filled in place: building a Word on the stack and copying it in made
-    // the CPU wait on store forwarding for every word.
-    Word& word = words.emplace_back();
-    word.begin = i;
-    word.gap_begin = previous_end;
+    // The word's extent in locals first: a store to the Word on every byte
+    // would be repeated, since a char may alias it.
+    size_t begin = i;
+    bool has_digit = false;
     while (i < text.size()) {
       uint8_t kind = char_class(text[i]);
       if (kind == kOther) {
@@ -302,9 +301,15 @@ void split_words(std::string_view text, const Lookup& lookup, std::vector<Word>&
                      is_letter(text[i - 1]);
         if (!joins) break;
       }
-      word.has_digit |= kind == kDigit;
+      has_digit |= kind == kDigit;
       ++i;
     }
+    // Filled in place: building a Word on the stack and copying it in made
+    // the CPU wait on store forwarding for every word.
+    Word& word = words.emplace_back();
+    word.begin = begin;
+    word.gap_begin = previous_end;
+    word.has_digit = has_digit;
     previous_end = i;
     word.end = i;
     if (word.end - word.begin > 2 && text[word.end - 2] == '\'' && to_lower(text[word.end - 1]) == 's') word.end -= 2;
