@@ -378,3 +378,15 @@ TEST_CASE("report.html is one self-contained page that renders in headless Chrom
   REQUIRE(png.size() > 20000);  // a page with charts, not a blank one
   CHECK(png.substr(1, 3) == "PNG");
 }
+
+TEST_CASE("a record's keys that hold data never reach the reports", "[audit]") {
+  // With --fields all, a key is part of a field's pointer; one that is not a
+  // plain name is reported as {key}.
+  SignedRun run({"--fields", "all"}, R"({"contacts":{"jane.doe@example.org":"please mail jane.doe@example.org about the contract renewal before the end of the month"}})" "\n");
+  REQUIRE(run.result.exit_code == 0);
+  std::string report = read_file(run.out + "/report.json");
+  CHECK_THAT(report, Catch::Contains(R"("fields":{"/contacts/{key}":1})"));
+  for (const char* name : {"report.json", "report.html", "audit.jsonl", "manifest.json"}) {
+    CHECK(read_file(run.out + "/" + name).find("jane.doe") == std::string::npos);
+  }
+}

@@ -18,6 +18,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "io/io.h"
 #include "upload/internal.h"
 
 namespace airlock::test {
@@ -108,7 +109,7 @@ std::string md5_hex(std::string_view bytes) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
   EVP_Digest(bytes.data(), bytes.size(), digest, &size, EVP_md5(), nullptr);
-  return upload::hex(digest, size);
+  return io::hex(digest, size);
 }
 
 // ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@ namespace airlock::audit {
 
 using internal::array_of;
 using internal::count_map;
+using internal::counts_json;
 using internal::number;
 using internal::quote;
 
@@ -30,20 +31,32 @@ Status append_record_entry(const RecordEntry& entry, const crypto::KeyedDigester
   out += entry.action;
   out += '"';
   if (entry.noted && !entry.noted->empty()) {
-    // Entities with their counts, then the distinct rules, sorted: the
-    // entry must not depend on the order findings were made in.
-    std::map<std::string, uint64_t> entities;
-    std::map<std::string, uint64_t> actions;
-    std::vector<std::string_view> rules;
-    for (const Noted& noted : *entry.noted) {
-      ++entities[std::string(noted.entity)];
-      ++actions[std::string(noted.action)];
-      rules.push_back(noted.rule);
-    }
-    std::sort(rules.begin(), rules.end());
-    rules.erase(std::unique(rules.begin(), rules.end()), rules.end());
-    out += ",\"entities\":" + count_map(entities) + ",\"actions\":" + count_map(actions) + ",\"rules\":" +
-           array_of(rules, [](std::string_view rule) { return quote(rule); });
+    // Entities and actions with their counts, then the distinct rules,
+    // sorted: the entry must not depend on the order findings were made in.
+    // Names only, counted in place: this runs for every record with a finding.
+    thread_local std::vector<std::string_view> names;
+    auto append_counted = [&](const char* key, std::string_view Noted::*name) {
+      names.clear();
+      for (const Noted& noted : *entry.noted) names.push_back(noted.*name);
+      std::sort(names.begin(), names.end());
+      out += key;
+      for (size_t i = 0; i < names.size();) {
+        size_t j = i;
+        while (j < names.size() && names[j] == names[i]) ++j;
+        out += i ? ',' : '{';
+        record::append_json_string_lossless(out, names[i]);
+        out += ':' + std::to_string(j - i);
+        i = j;
+      }
+      out += '}';
+    };
+    append_counted(",\"entities\":", &Noted::entity);
+    append_counted(",\"actions\":", &Noted::action);
+    names.clear();
+    for (const Noted& noted : *entry.noted) names.push_back(noted.rule);
+    std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());
+    out += ",\"rules\":" + array_of(names, [](std::string_view rule) { return quote(rule); });
   }
   if (entry.problems && !entry.problems->empty()) {
     // Reason codes only: a problem's detail may quote a record's keys.
@@ -72,6 +85,14 @@ Status ChainWriter::append(std::string_view entry) {
   return out_.write(line_);
 }
 
+std::string internal::counts_json(const Counts& c) {
+  return "{\"lines\":" + std::to_string(c.lines) + ",\"empty_lines\":" + std::to_string(c.empty_lines) +
+         ",\"records\":" + std::to_string(c.records) + ",\"clean\":" + std::to_string(c.clean) +
+         ",\"changed\":" + std::to_string(c.changed) + ",\"quarantined\":" + std::to_string(c.quarantined) +
+         ",\"bytes\":" + std::to_string(c.bytes) + ",\"quarantine_reasons\":" + count_map(c.reasons) +
+         ",\"reconciled\":" + (c.reconciles() ? "true" : "false") + "}";
+}
+
 namespace {
 
 std::string file_json(const FileFacts& f) {
@@ -82,14 +103,6 @@ std::string file_json(const FileFacts& f) {
            f.plaintext_sha256 + "\"";
   }
   return out + "}";
-}
-
-std::string counts_json(const Counts& c) {
-  return "{\"lines\":" + std::to_string(c.lines) + ",\"empty_lines\":" + std::to_string(c.empty_lines) +
-         ",\"records\":" + std::to_string(c.records) + ",\"clean\":" + std::to_string(c.clean) +
-         ",\"changed\":" + std::to_string(c.changed) + ",\"quarantined\":" + std::to_string(c.quarantined) +
-         ",\"bytes\":" + std::to_string(c.bytes) + ",\"quarantine_reasons\":" + count_map(c.reasons) +
-         ",\"reconciled\":" + (c.reconciles() ? "true" : "false") + "}";
 }
 
 std::string policy_json(const RunFacts& f) {

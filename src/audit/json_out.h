@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "audit/audit.h"
 #include "record/record.h"
 
 namespace airlock::audit::internal {
@@ -42,5 +43,8 @@ std::string array_of(const Items& items, Write write) {
   }
   return out + "]";
 }
+
+// The counts as the manifest and the audit footer write them.
+std::string counts_json(const Counts& counts);
 
 }  // namespace airlock::audit::internal

@@ -429,14 +429,6 @@ void verify_into(const std::string& dir, const VerifyOptions& options, Verificat
   check_audit(dir, doc, c);
 }
 
-std::string counts_object(const Counts& c) {
-  return "{\"lines\":" + std::to_string(c.lines) + ",\"empty_lines\":" + std::to_string(c.empty_lines) +
-         ",\"records\":" + std::to_string(c.records) + ",\"clean\":" + std::to_string(c.clean) +
-         ",\"changed\":" + std::to_string(c.changed) + ",\"quarantined\":" + std::to_string(c.quarantined) +
-         ",\"bytes\":" + std::to_string(c.bytes) + ",\"quarantine_reasons\":" + internal::count_map(c.reasons) +
-         ",\"reconciled\":" + (c.reconciles() ? "true" : "false") + "}";
-}
-
 Status write_new_file(const std::string& dir, const char* name, std::string_view content, bool force) {
   io::AtomicFile::Options options;
   options.mode = 0600;
@@ -486,14 +478,14 @@ Status merge_runs(const std::vector<std::string>& dirs, const std::string& out_d
     if (check.verdict != "pass" && check.verdict_reasons.empty()) reasons.push_back(dir + ": verdict " + check.verdict);
     shard_entries.push_back("{\"path\":" + quote(resolved) + ",\"run_id\":" + quote(text_of(doc, "run_id")) +
                             ",\"manifest_sha256\":\"" + sha256_hex(bytes) + "\",\"verdict\":" + quote(check.verdict) +
-                            ",\"counts\":" + counts_object(counts_at(doc, "counts")) + "}");
+                            ",\"counts\":" + internal::counts_json(counts_at(doc, "counts")) + "}");
   }
   std::string verdict = reasons.empty() ? "pass" : "fail";
   std::string manifest = "{\"format\":\"airlock-manifest-v1\",\"kind\":\"merged\",\"airlock_version\":" +
                          quote(airlock_version) + ",\"created\":" + quote(utc_timestamp()) + ",\"policy\":{\"name\":" +
                          quote(policy_name) + ",\"version\":" + quote(policy_version) + ",\"sha256\":\"" +
                          policy_sha256 + "\"},\"shards\":" + array_of(shard_entries, [](const std::string& s) { return s; }) +
-                         ",\"counts\":" + counts_object(sum) + ",\"verdict\":\"" + verdict +
+                         ",\"counts\":" + internal::counts_json(sum) + ",\"verdict\":\"" + verdict +
                          "\",\"verdict_reasons\":" + array_of(reasons, quote) + ",\"signer\":" +
                          (key ? quote(key->public_key()) : std::string("null")) + "}\n";
   if (::mkdir(out_dir.c_str(), 0700) != 0 && errno != EEXIST) return io_error(out_dir + ": cannot create folder");

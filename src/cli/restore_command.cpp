@@ -120,6 +120,33 @@ struct Restorer {
   }
 };
 
+// Restores every line of `source` to standard output. Lines are held whole
+// (a pseudonym must not be cut in two), up to a bound: text this tool is
+// given is hostile too.
+Status restore_stream(io::ByteSource& source, const std::string& name, Restorer& restorer) {
+  constexpr size_t kMaxLineBytes = 64u << 20;
+  std::string pending;
+  char buffer[1 << 16];
+  uint64_t line_number = 0;
+  for (bool done = false; !done;) {
+    Result<size_t> n = source.read(buffer, sizeof buffer);
+    if (!n.ok()) return n.error();
+    done = n.value() == 0;
+    pending.append(buffer, n.value());
+    size_t start = 0;
+    for (size_t end; (end = pending.find('\n', start)) != std::string::npos; start = end + 1) {
+      ++line_number;
+      std::cout << restorer.restore(std::string_view(pending).substr(start, end - start)) << '\n';
+    }
+    pending.erase(0, start);
+    if (pending.size() > kMaxLineBytes) {
+      return input_error(name + ":" + std::to_string(line_number + 1) + ": a line longer than 64 MiB");
+    }
+  }
+  if (!pending.empty()) std::cout << restorer.restore(pending);  // a last line without newline
+  return ok_status();
+}
+
 }  // namespace
 
 int restore_command(const std::vector<std::string>& args) {
@@ -134,16 +161,10 @@ int restore_command(const std::vector<std::string>& args) {
     return 0;
   }
   if (a.value("--vault").empty()) return report_usage_error("restore", usage_error("--vault FILE is required"));
-  std::vector<crypto::Identity> identities;
-  for (const std::string& path : a.values("--identity")) {
-    Result<crypto::SecretBytes> content = read_key_file(path, KeyFile::kIdentities, false);
-    if (!content.ok()) return report_error(content.error());
-    Result<std::vector<crypto::Identity>> file = crypto::parse_identity_file(content->view(), path);
-    if (!file.ok()) return report_error(file.error());
-    identities.insert(identities.end(), file->begin(), file->end());
-  }
-  if (identities.empty()) return report_usage_error("restore", usage_error("-i IDENTITY is required to open the vault"));
-  Result<Vault> vault = read_vault(a.value("--vault"), identities);
+  Result<std::vector<crypto::Identity>> identities = read_identity_files(a.values("--identity"), false);
+  if (!identities.ok()) return report_error(identities.error());
+  if (identities->empty()) return report_usage_error("restore", usage_error("-i IDENTITY is required to open the vault"));
+  Result<Vault> vault = read_vault(a.value("--vault"), identities.value());
   if (!vault.ok()) return report_error(vault.error());
 
   Restorer restorer{vault.value()};
@@ -153,21 +174,8 @@ int restore_command(const std::vector<std::string>& args) {
     io::InputInfo info;
     Result<std::unique_ptr<io::ByteSource>> source = io::open_input(path, &info);
     if (!source.ok()) return report_error(source.error());
-    std::string pending;
-    char buffer[1 << 16];
-    for (bool done = false; !done;) {
-      Result<size_t> n = source.value()->read(buffer, sizeof buffer);
-      if (!n.ok()) return report_error(n.error());
-      done = n.value() == 0;
-      pending.append(buffer, n.value());
-      size_t end;
-      while ((end = pending.find('\n')) != std::string::npos || (done && !pending.empty())) {
-        bool newline = end != std::string::npos;
-        std::string line = pending.substr(0, newline ? end : pending.size());
-        pending.erase(0, newline ? end + 1 : pending.size());
-        std::cout << restorer.restore(line) << (newline ? "\n" : "");
-      }
-    }
+    Status restored = restore_stream(*source.value(), info.display_name, restorer);
+    if (!restored.ok()) return report_error(restored.error());
   }
   std::cout.flush();
   if (!std::cout) return report_error(io_error("standard output: write failed"));

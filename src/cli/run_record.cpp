@@ -24,11 +24,7 @@ RunIdentity new_run_identity() {
   // fail, the run id says so rather than being empty.
   Result<crypto::SecretBytes> random = crypto::new_keyed_hash_key();
   if (!random.ok()) identity.run_id = "unavailable";
-  static const char kHex[] = "0123456789abcdef";
-  for (size_t i = 0; random.ok() && i < 16; ++i) {
-    identity.run_id += kHex[random->data()[i] >> 4];
-    identity.run_id += kHex[random->data()[i] & 15];
-  }
+  if (random.ok()) identity.run_id = io::hex(random->data(), 16);
   identity.started = utc_timestamp();
   char host[256] = {};
   if (::gethostname(host, sizeof host - 1) == 0) identity.host = host;

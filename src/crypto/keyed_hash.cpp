@@ -7,9 +7,12 @@
 #include <openssl/evp.h>
 
 #include "crypto/primitives.h"
+#include "io/io.h"
 
 namespace airlock::crypto {
 namespace {
+// For the key file only: written straight into the SecretBytes, since a
+// std::string copy of the key would outlive the wipe (io::hex elsewhere).
 constexpr char kHex[] = "0123456789abcdef";
 
 int hex_digit(char c) {
@@ -66,12 +69,7 @@ SecretBytes format_keyed_hash_key(const SecretBytes& key, std::string_view comme
 Result<std::string> keyed_hash_hex(const SecretBytes& key, std::string_view message) {
   uint8_t mac[internal::kSha256Size];
   if (Status s = internal::hmac_sha256(key.data(), key.size(), message, mac); !s.ok()) return s.error();
-  std::string out;
-  for (uint8_t b : mac) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
-  }
-  return out;
+  return io::hex(mac, sizeof mac);
 }
 
 struct KeyedDigester::Contexts {
@@ -123,10 +121,7 @@ Status KeyedDigester::digest_hex(std::string_view message, std::string& out) con
       EVP_DigestUpdate(ctx, inner, sizeof inner) != 1 || EVP_DigestFinal_ex(ctx, mac, &size) != 1) {
     return internal_error("OpenSSL could not compute HMAC-SHA256");
   }
-  for (uint8_t b : mac) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
-  }
+  io::append_hex(mac, sizeof mac, out);
   return ok_status();
 }
 

@@ -19,14 +19,8 @@ constexpr size_t kEd25519SignatureSize = 64;
 constexpr std::string_view kPublicPrefix = "ed25519:";
 constexpr std::string_view kSecretPrefix = "AIRLOCK-ED25519-SECRET-KEY:";
 
-struct PkeyDeleter {
-  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
-};
-struct MdCtxDeleter {
-  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
-};
-using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyDeleter>;
-using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxDeleter>;
+using internal::MdCtxPtr;
+using internal::PkeyPtr;
 
 std::string_view trim(std::string_view line) {
   while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);

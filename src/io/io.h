@@ -157,6 +157,10 @@ class ScratchFile final : public ByteSink {
   std::string name_;  // for errors
 };
 
+// Lower-case hexadecimal of `size` bytes (digests, keys, ids).
+void append_hex(const uint8_t* data, size_t size, std::string& out);
+std::string hex(const uint8_t* data, size_t size);
+
 // Human-readable reason for an errno value.
 std::string errno_text(int error_number);
 

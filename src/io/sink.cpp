@@ -19,13 +19,7 @@ std::string random_suffix() {
     // Uniqueness, not secrecy, is what matters here; O_EXCL catches clashes.
     for (size_t i = 0; i < sizeof bytes; ++i) bytes[i] = static_cast<unsigned char>(::getpid() >> (i * 3));
   }
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : bytes) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
-  }
-  return out;
+  return hex(bytes, sizeof bytes);
 }
 
 class FdSink final : public ByteSink {
@@ -157,13 +151,21 @@ std::string Sha256::hex_digest() {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   EVP_DigestFinal_ex(state_->ctx, digest, &length);
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(length * 2);
-  for (unsigned int i = 0; i < length; ++i) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 15];
+  return hex(digest, length);
+}
+
+void append_hex(const uint8_t* data, size_t size, std::string& out) {
+  static const char kDigits[] = "0123456789abcdef";
+  for (size_t i = 0; i < size; ++i) {
+    out += kDigits[data[i] >> 4];
+    out += kDigits[data[i] & 15];
   }
+}
+
+std::string hex(const uint8_t* data, size_t size) {
+  std::string out;
+  out.reserve(2 * size);
+  append_hex(data, size, out);
   return out;
 }
 

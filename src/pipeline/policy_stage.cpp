@@ -1,9 +1,10 @@
 // Applying a policy to a record's findings.
 #include "pipeline/policy_stage.h"
 
-#include <cstdio>
-#include <array>
 #include <algorithm>
+#include <array>
+#include <cctype>
+#include <cstdio>
 #include <map>
 
 #include "text/text.h"
@@ -11,19 +12,33 @@
 namespace airlock::pipeline {
 namespace {
 
-// "/messages/3/content" → "/messages/*/content": findings per field, not per message.
-std::string field_pattern(std::string_view pointer) {
-  std::string out;
+// "/messages/3/content" → "/messages/*/content": findings per field, not per
+// message. Keys come from the data: one that is not a plain name (an email
+// address used as a key, say) is written {key}, so that reports never carry it.
+void append_field_pattern(std::string_view pointer, std::string& out) {
+  auto plain_name = [](std::string_view key) {
+    return !key.empty() && key.size() <= 40 && !std::isdigit(static_cast<unsigned char>(key[0])) &&
+           std::all_of(key.begin(), key.end(),
+                       [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; });
+  };
   size_t i = 0;
   while (i < pointer.size()) {
     size_t next = pointer.find('/', i + 1);
-    std::string_view segment = pointer.substr(i, next == std::string_view::npos ? std::string_view::npos : next - i);
-    bool index = segment.size() > 1 && segment.find_first_not_of("0123456789", 1) == std::string_view::npos;
-    out += index ? std::string_view("/*") : segment;
+    std::string_view segment =
+        pointer.substr(i + 1, next == std::string_view::npos ? std::string_view::npos : next - i - 1);
+    bool index = !segment.empty() && segment.find_first_not_of("0123456789") == std::string_view::npos;
+    if (index) {
+      out += "/*";
+    } else if (plain_name(segment)) {
+      out += '/';
+      out += segment;
+    } else {
+      out += "/{key}";
+    }
     if (next == std::string_view::npos) break;
     i = next;
   }
-  return out.empty() ? "(the line)" : out;
+  if (out.empty()) out = "(the line)";
 }
 
 // {"token":"<EMAIL_ADDRESS_…>","value":"…"} — the vault holds the values,
@@ -60,7 +75,10 @@ std::string percent(double fraction) {
 }  // namespace
 
 PolicyStage::PolicyStage(const detect::Scanner& scanner, const policy::Policy& policy, const crypto::SecretBytes* key)
-    : scanner_(scanner), policy_(policy), key_(key), counts_(new std::atomic<uint64_t>[scanner.rules().size() * kKinds]) {
+    : scanner_(scanner),
+      policy_(policy),
+      key_(key),
+      counts_(new std::atomic<uint64_t>[scanner.rules().size() * kKinds]) {
   for (const detect::Rule& rule : scanner.rules()) {
     rule_actions_.push_back(policy.action_for(rule.entity));
     rule_rejects_.push_back(policy.rejects_entity(rule.entity) ||
@@ -180,11 +198,22 @@ Status PolicyStage::process(Record& record) const {
 }
 
 void PolicyStage::count_places(const std::vector<record::TextField>& fields, const std::vector<Hit>& hits) const {
+  // Hits come field by field: one count per field, its name built in a
+  // reused buffer, looked up without a copy, the lock taken once a record.
+  thread_local std::string pattern;
   std::lock_guard lock(places_mutex_);
-  for (const Hit& hit : hits) {
-    const record::TextField& field = fields[hit.field];
-    ++roles_[field.role.empty() ? std::string("(no role)") : std::string(field.role)];
-    ++fields_[field_pattern(field.pointer)];
+  for (size_t h = 0; h < hits.size();) {
+    size_t first = h;
+    while (h < hits.size() && hits[h].field == hits[first].field) ++h;
+    const record::TextField& field = fields[hits[first].field];
+    std::string_view role = field.role.empty() ? std::string_view("(no role)") : field.role;
+    pattern.clear();
+    append_field_pattern(field.pointer, pattern);
+    for (auto [map, key] : {std::pair{&roles_, role}, std::pair{&fields_, std::string_view(pattern)}}) {
+      auto found = map->find(key);
+      if (found == map->end()) found = map->emplace(std::string(key), 0).first;
+      found->second += h - first;
+    }
   }
 }
 

@@ -51,8 +51,8 @@ class PolicyStage final : public Stage {
   // Findings per role and per field (indices written as *), merged once a
   // record; only records with findings take the lock.
   mutable std::mutex places_mutex_;
-  mutable std::map<std::string, uint64_t> roles_;
-  mutable std::map<std::string, uint64_t> fields_;
+  mutable std::map<std::string, uint64_t, std::less<>> roles_;
+  mutable std::map<std::string, uint64_t, std::less<>> fields_;
 };
 
 }  // namespace airlock::pipeline

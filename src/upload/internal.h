@@ -17,8 +17,6 @@
 
 namespace airlock::upload {
 
-// Lower-case hexadecimal of `size` bytes.
-std::string hex(const unsigned char* data, size_t size);
 
 struct Url {
   bool tls = true;

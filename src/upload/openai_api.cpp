@@ -23,7 +23,7 @@ constexpr size_t kMaxShownText = 300;
 std::string random_boundary() {
   unsigned char bytes[16];
   RAND_bytes(bytes, sizeof bytes);
-  return "airlock-" + hex(bytes, sizeof bytes);
+  return "airlock-" + io::hex(bytes, sizeof bytes);
 }
 
 // A multipart/form-data body: text fields, then one file field whose bytes

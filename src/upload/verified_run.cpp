@@ -118,7 +118,7 @@ class Md5 {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int size = 0;
     EVP_DigestFinal_ex(ctx_, digest, &size);
-    return hex(digest, size);
+    return io::hex(digest, size);
   }
 
  private:
@@ -163,16 +163,6 @@ Status digest_plaintext(VerifiedRun& run) {
 
 }  // namespace
 
-std::string hex(const unsigned char* data, size_t size) {
-  static const char kDigits[] = "0123456789abcdef";
-  std::string text;
-  text.reserve(2 * size);
-  for (size_t i = 0; i < size; ++i) {
-    text += kDigits[data[i] >> 4];
-    text += kDigits[data[i] & 15];
-  }
-  return text;
-}
 
 std::string VerifiedRun::upload_name() const {
   std::string base = dir;
