@@ -110,8 +110,15 @@ class BatchProcessor {
     if (replaced) {
       ++batch_.counts.changed;
       size_t output_start = batch_.clean.size();
-      record::splice(bytes, json, fields, batch_.clean);
-      if (options_.verify_output && !verify(record, output_start)) return;
+      // Dropped messages: where they are is worked out once, for the splice
+      // and for the verification pass.
+      thread_local std::vector<std::pair<size_t, size_t>> removed;
+      removed.clear();
+      if (json && std::any_of(fields.begin(), fields.end(), [](const record::TextField& f) { return f.dropped; })) {
+        removed = record::removal_spans(bytes, fields);
+      }
+      record::splice(bytes, json, fields, removed, batch_.clean);
+      if (options_.verify_output && !verify(record, output_start, removed)) return;
     } else {
       batch_.clean.append(bytes);
     }
@@ -122,7 +129,7 @@ class BatchProcessor {
   // The verification pass: the output just spliced is decoded again, as a
   // reader of the clean file would, and every stage checks it. False when
   // the run must stop.
-  bool verify(Record& record, size_t output_start) {
+  bool verify(Record& record, size_t output_start, const std::vector<std::pair<size_t, size_t>>& removed) {
     thread_local record::Decoder decoder;
     thread_local std::vector<record::TextField> output_fields;
     thread_local std::string padded;
@@ -131,7 +138,7 @@ class BatchProcessor {
     size_t length = padded.size();
     padded.append(record::kReadPadding, ' ');
     std::vector<record::TextField>* original = record.fields;
-    std::vector<record::TextField>& expected = fields_left_after_drops(record);
+    std::vector<record::TextField>& expected = fields_left_after_drops(record, removed);
     record::Problem problem;
     bool decoded = decoder.decode(std::string_view(padded.data(), length), *batch_.selector, output_fields, problem,
                                   record::Decoder::Mode::kFields);
@@ -161,15 +168,12 @@ class BatchProcessor {
 
   // The record's fields that are still in its output: all of them, unless
   // some message or member was dropped.
-  std::vector<record::TextField>& fields_left_after_drops(const Record& record) {
+  std::vector<record::TextField>& fields_left_after_drops(const Record& record,
+                                                          const std::vector<std::pair<size_t, size_t>>& removed) {
     std::vector<record::TextField>& fields = *record.fields;
-    if (batch_.selector->is_text() ||
-        std::none_of(fields.begin(), fields.end(), [](const record::TextField& f) { return f.dropped; })) {
-      return fields;
-    }
+    if (removed.empty()) return fields;
     thread_local std::vector<record::TextField> remaining;
     remaining.clear();
-    std::vector<std::pair<size_t, size_t>> removed = record::removal_spans(record.line, fields);
     for (const record::TextField& field : fields) {
       bool gone = std::any_of(removed.begin(), removed.end(), [&](const std::pair<size_t, size_t>& span) {
         return field.token_begin >= span.first && field.token_begin < span.second;

@@ -110,10 +110,12 @@ void append_json_string_lossless(std::string& out, std::string_view bytes) {
 }
 
 void splice(std::string_view line, bool json, const std::vector<TextField>& fields, std::string& out) {
-  std::vector<std::pair<size_t, size_t>> removed;
-  if (json && std::any_of(fields.begin(), fields.end(), [](const TextField& f) { return f.dropped; })) {
-    removed = removal_spans(line, fields);
-  }
+  bool drops = json && std::any_of(fields.begin(), fields.end(), [](const TextField& f) { return f.dropped; });
+  splice(line, json, fields, drops ? removal_spans(line, fields) : std::vector<std::pair<size_t, size_t>>(), out);
+}
+
+void splice(std::string_view line, bool json, const std::vector<TextField>& fields,
+            const std::vector<std::pair<size_t, size_t>>& removed, std::string& out) {
   size_t copied_to = 0;
   size_t next_removal = 0;
   for (const TextField& field : fields) {

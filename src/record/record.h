@@ -135,6 +135,9 @@ class Decoder {
 // lines; dropped fields' messages or members are cut out (removal_spans).
 // `fields` must be in line order (as decode() returns them).
 void splice(std::string_view line, bool json, const std::vector<TextField>& fields, std::string& out);
+// The same with the removal spans already known (removal_spans of `line`).
+void splice(std::string_view line, bool json, const std::vector<TextField>& fields,
+            const std::vector<std::pair<size_t, size_t>>& removed, std::string& out);
 
 // The byte spans of a JSON `line` that its dropped fields remove, sorted and
 // disjoint: each dropped field's message (or member) with one separating
