@@ -36,6 +36,10 @@ constexpr const char* kSignatureFile = "manifest.sig";
 constexpr const char* kReportJson = "report.json";
 constexpr const char* kReportHtml = "report.html";
 constexpr const char* kAuditKeyFile = "audit-key.age";
+// Written later, by airlock upload (here so that airlock run, which must
+// clear them when it replaces a run, knows their names too).
+constexpr const char* kReceiptsFile = "uploads.jsonl";
+constexpr const char* kUploadStateFile = "upload-state.json";
 
 // What a stage found in a record and did about it (names only, never values).
 struct Noted {

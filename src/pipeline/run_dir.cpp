@@ -18,9 +18,8 @@ constexpr const char* kAllOutputs[] = {RunDirectory::kClean,         RunDirector
                                        audit::kAuditFile,            audit::kManifestFile,
                                        audit::kSignatureFile,        audit::kReportJson,
                                        audit::kReportHtml,           RunDirectory::kVault,
-                                       // written later by airlock upload: receipts of an earlier
-                                       // run must not stay beside a new one
-                                       "uploads.jsonl",              "upload-state.json"};
+                                       // an earlier run's upload receipts must not stay beside a new run
+                                       audit::kReceiptsFile,         audit::kUploadStateFile};
 
 Status make_directory(const std::string& path) {
   struct stat st {};

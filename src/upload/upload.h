@@ -33,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "audit/audit.h"
 #include "base/status.h"
 #include "crypto/age.h"
 #include "crypto/keys.h"
@@ -42,10 +43,10 @@
 namespace airlock::upload {
 
 constexpr const char* kCleanOutput = "clean.jsonl.age";
-constexpr const char* kReceiptsFile = "uploads.jsonl";
+using audit::kReceiptsFile;
 // An Uploads API transfer that stopped part-way: what the next attempt
 // resumes from (removed once the upload completes or is cancelled).
-constexpr const char* kUploadStateFile = "upload-state.json";
+using audit::kUploadStateFile;
 constexpr const char* kDefaultBaseUrl = "https://api.openai.com/v1";
 constexpr uint64_t kFilesApiLimit = 512ull * 1000 * 1000;   // the Files API's documented 512 MB
 constexpr uint64_t kDefaultPartSize = 64ull * 1024 * 1024;  // the Uploads API's maximum part size
